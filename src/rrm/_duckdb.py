@@ -1,0 +1,30 @@
+"""Small helpers over the DuckDB Python API, in one place because its names change between versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+__all__ = ["arrow_table", "sql_path", "sql_string"]
+
+
+def arrow_table(db: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
+    """The whole result of ``query`` as an Arrow table."""
+    relation = db.sql(query)
+    for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        method = getattr(relation, name, None)
+        if method is not None:
+            table = method()
+            return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+    raise RuntimeError("this DuckDB version offers no way to fetch Arrow tables")
+
+
+def sql_string(value: str) -> str:
+    """``value`` as a SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_path(path: Path) -> str:
+    return sql_string(str(path))

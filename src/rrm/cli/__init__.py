@@ -1,0 +1,1 @@
+"""The ``rrm`` command-line interface."""

@@ -1,0 +1,45 @@
+"""The ``rrm`` command: a thin layer over the library. Library errors become messages here, and only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from rrm.cli.options import err_console
+from rrm.errors import InputError, RRMError
+
+__all__ = ["app", "main"]
+
+
+class _RRMGroup(TyperGroup):
+    """Turns RRM's exceptions into one-line messages and exit codes (1: error, 2: bad input)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RRMError as error:
+            err_console.print(f"[red]Error:[/] {escape(error.message)}")
+            raise typer.Exit(2 if isinstance(error, InputError) else 1) from error
+
+
+app = typer.Typer(
+    cls=_RRMGroup,
+    name="rrm",
+    help="RRM: a Rapid Response Mechanism against foreign information manipulation and interference (FIMI).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+from rrm.cli import corpus_commands, demo_commands  # noqa: E402
+
+corpus_commands.register(app)
+demo_commands.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,112 @@
+"""Ingesting inputs into the corpus: detect the format, stream, normalise, store as one batch per input."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO
+
+from rrm.corpus.formats.base import IngestFormat
+from rrm.corpus.formats.registry import detect, get_format
+from rrm.corpus.normalise import Normaliser
+from rrm.corpus.sources import InputSource, expand_inputs
+from rrm.corpus.store import BatchRecord, CorpusStore
+from rrm.errors import InputError
+
+__all__ = ["DEFAULT_BATCH_SIZE", "IngestReport", "Progress", "ingest", "ingest_source"]
+
+DEFAULT_BATCH_SIZE = 50_000
+
+Progress = Callable[[str, int, int | None, int], None]
+"""Called as ``progress(source, bytes_read, total_bytes_or_None, records_read)`` while reading."""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    batches: list[BatchRecord] = field(default_factory=list)
+    failures: list[InputError] = field(default_factory=list)
+
+    @property
+    def stored(self) -> int:
+        return sum(b.stored for b in self.batches)
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, inner: IO[bytes], on_read: Callable[[int], None]) -> None:
+        self._inner = inner
+        self._on_read = on_read
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        self._on_read(self.count)
+        return len(data)
+
+
+def ingest_source(
+    store: CorpusStore,
+    source: InputSource,
+    fmt: IngestFormat | None = None,
+    *,
+    platform: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> BatchRecord:
+    """Ingest one input as one batch. Raises ``InputError`` (and stores nothing) when the input as a whole is unusable."""
+    chosen = fmt or detect(source.head(), source.name)
+    digest = source.sha256()
+    total = source.path.stat().st_size if source.member is None else None
+    records = 0
+    with store.batch(source.name, digest, chosen.name) as writer:
+        normaliser = Normaliser(platform or chosen.platform, chosen.time_formats, writer.batch_id, source.name)
+        try:
+            with source.open() as raw:
+                reported = [0]
+
+                def on_read(count: int) -> None:
+                    if progress is not None and count - reported[0] >= 1 << 20:
+                        reported[0] = count
+                        progress(source.name, count, total, records)
+
+                counted = io.BufferedReader(_CountingReader(raw, on_read), buffer_size=1 << 20)
+                for raw_batch in chosen.read(counted, source.name, batch_size):
+                    writer.add(normaliser.normalise(raw_batch))
+                    records = writer.records_read
+                if progress is not None:
+                    progress(source.name, total or reported[0], total, records)
+        finally:
+            normaliser.close()
+    assert writer.record is not None
+    return writer.record
+
+
+def ingest(
+    store: CorpusStore,
+    targets: list[str],
+    *,
+    format_name: str | None = None,
+    options: dict[str, str] | None = None,
+    platform: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest files, folders, zip archives and URLs. A bad input is reported and skipped; the others go on."""
+    fmt = get_format(format_name, options) if format_name else None
+    sources = expand_inputs(targets, store.staging_dir / "downloads")
+    batches: list[BatchRecord] = []
+    failures: list[InputError] = []
+    for source in sources:
+        try:
+            batches.append(ingest_source(store, source, fmt, platform=platform, batch_size=batch_size, progress=progress))
+        except InputError as error:
+            failures.append(error)
+        finally:
+            if source.name.startswith(("http://", "https://")):
+                source.path.unlink(missing_ok=True)
+    return IngestReport(batches, failures)

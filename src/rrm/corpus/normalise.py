@@ -1,0 +1,223 @@
+"""From raw batches to the normalised model: one vectorised pass per batch, in DuckDB and Arrow.
+
+Times are parsed as unix seconds or milliseconds, ISO 8601, or the format's own strptime patterns,
+and must fall between ``EARLIEST`` and a day after now. A record without a post id, an account id
+or a readable time is rejected with the field named. URLs, hashtags and mentions the format does not
+give are taken from the text; URLs are canonicalised once per distinct value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rrm._duckdb import arrow_table, sql_string
+from rrm.corpus.formats.base import RawBatch, Rejection, excerpt
+from rrm.corpus.schema import ACCOUNT_SCHEMA, LIST_FIELDS, POST_SCHEMA, RAW_FIELDS
+from rrm.corpus.urls import canonicalise
+
+__all__ = ["EARLIEST", "NormalisedBatch", "Normaliser"]
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_SCALARS = [f for f in RAW_FIELDS if f not in LIST_FIELDS]
+_URL_IN_TEXT = r"""https?://[^\s<>"'\)\]\}]+"""
+_HASHTAG_IN_TEXT = r"[#＃]([\p{L}\p{N}_]+)"
+_MENTION_IN_TEXT = r"(?:^|[^\p{L}\p{N}_])@([A-Za-z0-9_]{1,50})"
+_LIST_TOKENS = r"""[^\[\]'",\s]+"""
+
+
+@dataclass(frozen=True)
+class NormalisedBatch:
+    posts: pa.Table
+    accounts: pa.Table
+    rejections: list[Rejection]
+
+
+class Normaliser:
+    """Turns raw batches of one input into normalised posts and account observations."""
+
+    def __init__(self, platform: str, time_formats: tuple[str, ...], batch_id: str, source: str) -> None:
+        self.platform = platform
+        self.time_formats = time_formats
+        self.batch_id = batch_id
+        self.source = source
+        self._db = duckdb.connect()
+        self._db.execute("SET TimeZone = 'UTC'")
+        self._latest = datetime.now(UTC) + timedelta(days=1)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _time(self, column: str) -> str:
+        value = f"trim({column})"
+        patterns = ", ".join(sql_string(p) for p in self.time_formats)
+        parsed = f"TRY_CAST({value} AS TIMESTAMPTZ)"
+        if patterns:
+            parsed = f"coalesce(try_strptime({value}, [{patterns}])::TIMESTAMPTZ, {parsed})"
+        number = f"TRY_CAST({value} AS DOUBLE)"
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL "
+            f"WHEN regexp_full_match({value}, '-?[0-9]+(\\.[0-9]*)?([eE][0-9]+)?') THEN "
+            f"CASE WHEN abs({number}) > 1e11 THEN to_timestamp({number} / 1000) ELSE to_timestamp({number}) END "
+            f"ELSE {parsed} END"
+        )
+
+    def _raw_table(self, batch: RawBatch) -> pa.Table:
+        arrays: dict[str, pa.Array] = {"_line": pa.array(batch.lines, pa.int64())}
+        for name in RAW_FIELDS:
+            values = batch.columns.get(name)
+            if values is None:
+                continue
+            if name in LIST_FIELDS and any(isinstance(v, list | tuple) for v in values):
+                arrays[name] = pa.array(
+                    [None if v is None else [str(x) for x in v] if isinstance(v, list | tuple) else [str(v)] for v in values],
+                    pa.list_(pa.string()),
+                )
+            else:
+                arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+        return pa.table(arrays)
+
+    def _list_expr(self, name: str, raw: pa.Table) -> str:
+        if name in raw.column_names:
+            if pa.types.is_list(raw.schema.field(name).type):
+                return f"list_filter(list_transform(raw.{name}, lambda x: trim(x)), lambda x: x IS NOT NULL AND x <> '')"
+            return f"regexp_extract_all(coalesce(raw.{name}, ''), {sql_string(_LIST_TOKENS)})"
+        if "text" not in raw.column_names:
+            return "[]::VARCHAR[]"
+        if name == "urls":
+            return f"list_transform(regexp_extract_all(coalesce(raw.text, ''), {sql_string(_URL_IN_TEXT)}), lambda x: rtrim(x, '.,;:!?…'))"
+        if name == "hashtags":
+            return f"regexp_extract_all(coalesce(raw.text, ''), {sql_string(_HASHTAG_IN_TEXT)}, 1)"
+        if name == "mentions":
+            return f"regexp_extract_all(coalesce(raw.text, ''), {sql_string(_MENTION_IN_TEXT)}, 1)"
+        return "[]::VARCHAR[]"
+
+    def normalise(self, batch: RawBatch) -> NormalisedBatch:
+        rejections = list(batch.rejections)
+        if len(batch) == 0:
+            return NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), rejections)
+        raw = self._raw_table(batch)
+        scalars = ",\n".join(
+            f"nullif(trim(raw.{name}), '') AS {name}" if name in raw.column_names else f"NULL::VARCHAR AS {name}"
+            for name in _SCALARS
+        )
+        lists = ",\n".join(
+            f"{self._list_expr(name, raw)} AS {name}" for name in LIST_FIELDS if name != "urls"
+        )
+        urls = self._list_expr("urls", raw)
+        earliest = EARLIEST.isoformat()
+        latest = self._latest.isoformat()
+        query = f"""
+        WITH l AS (SELECT raw._line, {scalars}, {urls} AS urls, {lists} FROM raw),
+        t AS (SELECT l.*, {self._time('l.created_at')} AS created_ts,
+                     {self._time('l.account_created_at')} AS account_created_ts FROM l)
+        SELECT coalesce(t.platform, {sql_string(self.platform)}) AS platform,
+               t.post_id, t.account_id,
+               CASE WHEN t.handle IS NULL THEN NULL ELSE ltrim(t.handle, '@') END AS handle,
+               t.display_name, t.created_ts AS created_at,
+               coalesce(t.kind, CASE WHEN t.reshare_of_post IS NOT NULL OR t.reshare_of_account IS NOT NULL THEN 'reshare'
+                                     WHEN t.quote_of_post IS NOT NULL THEN 'quote'
+                                     WHEN t.reply_to_post IS NOT NULL OR t.reply_to_account IS NOT NULL THEN 'reply'
+                                     ELSE 'post' END) AS kind,
+               t.text, lower(t.lang) AS lang, t.reshare_of_post, t.reshare_of_account,
+               t.reply_to_post, t.reply_to_account, t.quote_of_post,
+               t.urls,
+               list_distinct(list_transform(t.hashtags, lambda x: lower(ltrim(x, '#＃')))) AS hashtags,
+               list_distinct(list_transform(t.mentions, lambda x: lower(ltrim(x, '@')))) AS mentions,
+               t.domains, t.media_hashes,
+               t.account_created_ts AS account_created_at,
+               TRY_CAST(t.followers AS DOUBLE)::BIGINT AS followers,
+               TRY_CAST(t.following AS DOUBLE)::BIGINT AS following,
+               t.profile_text, t.location, t._line,
+               CASE WHEN t.post_id IS NULL THEN 'post_id'
+                    WHEN t.account_id IS NULL THEN 'account_id'
+                    WHEN t.created_ts IS NULL OR t.created_ts < TIMESTAMPTZ '{earliest}'
+                         OR t.created_ts > TIMESTAMPTZ '{latest}' THEN 'created_at'
+               END AS _problem,
+               t.created_at AS _raw_time
+        FROM t
+        """
+        self._db.register("raw", raw)
+        try:
+            table = arrow_table(self._db, query)
+        finally:
+            self._db.unregister("raw")
+        problem = table.column("_problem")
+        bad_mask = pc.is_valid(problem)
+        if pc.any(bad_mask).as_py():
+            rejections.extend(self._rejections(table.filter(bad_mask)))
+            table = table.filter(pc.invert(bad_mask))
+        return NormalisedBatch(self._posts(table), self._accounts(table), rejections)
+
+    def _rejections(self, bad: pa.Table) -> list[Rejection]:
+        found = []
+        for row in bad.select(["_line", "_problem", "_raw_time", "post_id"]).to_pylist():
+            field = row["_problem"]
+            if field == "created_at" and row["_raw_time"] is not None:
+                reason = f"unreadable or out-of-range time {excerpt(row['_raw_time'])!r}"
+            else:
+                reason = f"missing required field {field}"
+            found.append(Rejection(self.source, row["_line"], field, reason, excerpt(row["post_id"] or "")))
+        return found
+
+    def _posts(self, table: pa.Table) -> pa.Table:
+        canonical, shortened, derived_domains = _canonical_urls(table.column("urls"))
+        given_domains = table.column("domains").to_pylist()
+        domains = [
+            sorted(set(given or []) | set(derived)) for given, derived in zip(given_domains, derived_domains, strict=True)
+        ]
+        columns = {name: table.column(name) for name in POST_SCHEMA.names if name in table.column_names}
+        columns["urls_canonical"] = canonical
+        columns["shortened_urls"] = shortened
+        columns["domains"] = pa.array(domains, pa.list_(pa.string()))
+        columns["batch_id"] = pa.array([self.batch_id] * table.num_rows, pa.string())
+        columns["source_line"] = table.column("_line")
+        return pa.table([columns[name] for name in POST_SCHEMA.names], schema=POST_SCHEMA)
+
+    def _accounts(self, table: pa.Table) -> pa.Table:
+        self._db.register("valid", table)
+        try:
+            result = arrow_table(self._db, (
+                f"""
+                SELECT platform, account_id,
+                       arg_max(handle, created_at) FILTER (WHERE handle IS NOT NULL) AS handle,
+                       arg_max(display_name, created_at) FILTER (WHERE display_name IS NOT NULL) AS display_name,
+                       min(account_created_at) AS account_created_at,
+                       arg_max(followers, created_at) FILTER (WHERE followers IS NOT NULL) AS followers,
+                       arg_max(following, created_at) FILTER (WHERE following IS NOT NULL) AS following,
+                       arg_max(profile_text, created_at) FILTER (WHERE profile_text IS NOT NULL) AS profile_text,
+                       arg_max(location, created_at) FILTER (WHERE location IS NOT NULL) AS location,
+                       max(created_at) AS observed_at,
+                       {sql_string(self.batch_id)} AS batch_id
+                FROM valid GROUP BY platform, account_id
+                """
+            ))
+        finally:
+            self._db.unregister("valid")
+        return result.cast(ACCOUNT_SCHEMA)
+
+
+def _canonical_urls(urls: pa.ChunkedArray) -> tuple[pa.Array, pa.Array, list[list[str]]]:
+    """Canonical URLs (parallel to ``urls``), the shortened ones, and the derived domains, per post."""
+    combined = urls.combine_chunks()
+    flat = combined.flatten()
+    encoded = pc.dictionary_encode(flat)
+    distinct = encoded.dictionary.to_pylist()
+    results = [canonicalise(u) for u in distinct]
+    canonical_flat = pa.array([r.canonical for r in results], pa.string()).take(encoded.indices)
+    offsets = combined.offsets
+    canonical = pa.ListArray.from_arrays(offsets, canonical_flat, mask=combined.is_null())
+    per_post_shortened: list[list[str]] = []
+    per_post_domains: list[list[str]] = []
+    indices = encoded.indices.to_pylist()
+    bounds = offsets.to_pylist()
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        picked = [results[i] for i in indices[start:end]]
+        per_post_shortened.append([r.canonical for r in picked if r.shortener])
+        per_post_domains.append(sorted({r.domain for r in picked if r.domain}))
+    return canonical, pa.array(per_post_shortened, pa.list_(pa.string())), per_post_domains
+

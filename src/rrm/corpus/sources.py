@@ -1,0 +1,185 @@
+"""Opening untrusted inputs: plain files, ``.gz`` files, ``.zip`` members and http(s) URLs.
+
+Every stream is read incrementally and guarded: a compressed input that expands past
+``MAX_EXPANSION_RATIO`` times its stored size (and past ``EXPANSION_FLOOR`` bytes) is refused as a
+probable decompression bomb, and a download larger than ``MAX_DOWNLOAD_BYTES`` is refused.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from rrm.errors import ArchiveLimitError, InputError
+
+__all__ = [
+    "EXPANSION_FLOOR",
+    "MAX_DOWNLOAD_BYTES",
+    "MAX_EXPANSION_RATIO",
+    "InputSource",
+    "expand_inputs",
+]
+
+MAX_EXPANSION_RATIO = 200
+EXPANSION_FLOOR = 256 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+
+
+class _ExpansionGuard(io.RawIOBase):
+    """Counts decompressed bytes and refuses to go past the allowed expansion of ``stored_size``."""
+
+    def __init__(self, inner: IO[bytes], stored_size: int, name: str) -> None:
+        self._inner = inner
+        self._limit = max(EXPANSION_FLOOR, stored_size * MAX_EXPANSION_RATIO)
+        self._name = name
+        self._seen = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buffer))
+        self._seen += len(data)
+        if self._seen > self._limit:
+            raise ArchiveLimitError(
+                f"expands to more than {self._limit:,} bytes (over {MAX_EXPANSION_RATIO}x its stored size); "
+                "refused as a probable decompression bomb",
+                source=self._name,
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """One logical input: a file, or one member of a zip archive. Reopenable, so it can be sniffed first."""
+
+    name: str
+    path: Path
+    member: str | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        """The decompressed content, guarded against decompression bombs."""
+        stored = self.path.stat().st_size
+        try:
+            if self.member is not None:
+                with zipfile.ZipFile(self.path) as archive:
+                    info = archive.getinfo(self.member)
+                    with archive.open(info) as raw:
+                        guarded = _ExpansionGuard(raw, max(info.compress_size, 1), self.name)
+                        yield io.BufferedReader(guarded, buffer_size=1 << 20)
+                return
+            with self.path.open("rb") as handle:
+                if _is_gzip(handle):
+                    inner = gzip.GzipFile(fileobj=handle, mode="rb")
+                    yield io.BufferedReader(_ExpansionGuard(inner, stored, self.name), buffer_size=1 << 20)
+                else:
+                    yield handle
+        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            if isinstance(exc, gzip.BadGzipFile | zipfile.BadZipFile | EOFError):
+                raise InputError(f"corrupt compressed data: {exc}", source=self.name) from exc
+            raise
+
+    def head(self, size: int = SNIFF_BYTES) -> bytes:
+        with self.open() as stream:
+            return stream.read(size)
+
+    def sha256(self) -> str:
+        """The digest of the bytes as stored (the zip member's content for a member)."""
+        digest = hashlib.sha256()
+        if self.member is not None:
+            with self.open() as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(chunk)
+        else:
+            with self.path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
+
+def _is_gzip(handle: IO[bytes]) -> bool:
+    magic = handle.read(2)
+    handle.seek(0)
+    return magic == b"\x1f\x8b"
+
+
+def _zip_members(path: Path) -> list[InputSource]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"not a readable zip archive: {exc}", source=str(path)) from exc
+    for info in infos:
+        if info.file_size > max(EXPANSION_FLOOR, max(info.compress_size, 1) * MAX_EXPANSION_RATIO):
+            raise ArchiveLimitError(
+                f"member {info.filename!r} declares {info.file_size:,} bytes from {info.compress_size:,} stored; "
+                "refused as a probable decompression bomb",
+                source=str(path),
+            )
+    return [InputSource(f"{path}!{i.filename}", path, i.filename) for i in infos]
+
+
+def download(url: str, folder: Path, transport: httpx.BaseTransport | None = None) -> Path:
+    """Fetch ``url`` into ``folder``, refusing anything larger than ``MAX_DOWNLOAD_BYTES``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix="download-", delete=False)  # noqa: SIM115
+    received = 0
+    try:
+        with httpx.Client(transport=transport, follow_redirects=True, timeout=30.0) as client, client.stream(
+            "GET", url, headers={"User-Agent": "rrm-ingest/0.1"}
+        ) as response:
+            if response.status_code >= 400:
+                raise InputError(f"the server answered HTTP {response.status_code}", source=url)
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+                if received > MAX_DOWNLOAD_BYTES:
+                    raise ArchiveLimitError(f"larger than {MAX_DOWNLOAD_BYTES:,} bytes; refused", source=url)
+                handle.write(chunk)
+    except httpx.HTTPError as exc:
+        handle.close()
+        Path(handle.name).unlink(missing_ok=True)
+        raise InputError(f"cannot fetch: {exc}", source=url) from exc
+    except BaseException:
+        handle.close()
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    handle.close()
+    return Path(handle.name)
+
+
+def expand_inputs(
+    targets: list[str], download_folder: Path, fetch: Callable[[str, Path], Path] = download
+) -> list[InputSource]:
+    """The inputs named on a command line: files, folders (every file inside), zip archives, URLs."""
+    sources: list[InputSource] = []
+    for target in targets:
+        if target.startswith(("http://", "https://")):
+            sources.append(InputSource(target, fetch(target, download_folder)))
+            continue
+        path = Path(target)
+        if not path.exists():
+            raise InputError("no such file or folder", source=target)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if zipfile.is_zipfile(file):
+                sources.extend(_zip_members(file))
+            else:
+                sources.append(InputSource(str(file), file))
+    return sources

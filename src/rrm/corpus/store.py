@@ -1,0 +1,350 @@
+"""The corpus: append-only Parquet files of posts and account observations, and a DuckDB catalog.
+
+Layout under ``<workspace>/corpus``::
+
+    catalog.duckdb          batches (provenance), quarantine, post_keys
+    posts/<batch>.parquet   normalised posts, one file per committed batch
+    accounts/<batch>.parquet  account observations of that batch
+    staging/<batch>/        work in progress; never read
+
+A batch (one input) is stored whole or not at all: its chunks are staged, deduplicated against
+``post_keys`` and against each other, written as one final file, and committed in one catalog
+transaction; only then are the files moved into place. Opening the store finishes the move for a
+committed batch and discards a staged batch that never committed, so a process killed at any point
+leaves a consistent corpus. Spark and any Parquet reader can read ``posts/`` directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rrm._duckdb import sql_path
+from rrm.corpus.formats.base import Rejection
+from rrm.corpus.normalise import NormalisedBatch
+from rrm.corpus.schema import ACCOUNT_SCHEMA, POST_SCHEMA
+from rrm.errors import NotFoundError, WorkspaceError
+from rrm.workspace import Workspace
+
+__all__ = ["BatchRecord", "BatchWriter", "CorpusStore", "QuarantinedRecord"]
+
+MEMORY_LIMIT = "600MB"
+_QUARANTINE_SCHEMA = pa.schema(
+    [("source", pa.string()), ("line", pa.int64()), ("field", pa.string()), ("reason", pa.string()), ("excerpt", pa.string())]
+)
+_CATALOG = """
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, format VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ NOT NULL,
+    records_read BIGINT NOT NULL, stored BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS quarantine (
+    batch_id VARCHAR NOT NULL, source VARCHAR NOT NULL, line BIGINT, field VARCHAR, reason VARCHAR NOT NULL,
+    excerpt VARCHAR);
+CREATE TABLE IF NOT EXISTS post_keys (platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """The provenance of one ingested input."""
+
+    batch_id: str
+    source: str
+    sha256: str
+    format: str
+    started_at: datetime
+    finished_at: datetime
+    records_read: int
+    stored: int
+    duplicates: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    batch_id: str
+    source: str
+    line: int | None
+    field: str | None
+    reason: str
+    excerpt: str | None
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(sql_path(p) for p in paths) + "]"
+
+
+class CorpusStore:
+    """The corpus of one workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace.ensure()
+        self.root = workspace.corpus_dir
+        self.posts_dir = self.root / "posts"
+        self.accounts_dir = self.root / "accounts"
+        self.staging_dir = self.root / "staging"
+        for folder in (self.posts_dir, self.accounts_dir, self.staging_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._catalog_path = self.root / "catalog.duckdb"
+        with self._catalog() as db:
+            db.execute(_CATALOG)
+            committed = {row[0] for row in db.execute("SELECT batch_id FROM batches").fetchall()}
+        self._recover(committed)
+
+    @contextmanager
+    def _catalog(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        try:
+            db = duckdb.connect(str(self._catalog_path))
+        except duckdb.IOException as exc:
+            raise WorkspaceError(f"the corpus {self.root} is in use by another process or unreadable: {exc}") from exc
+        try:
+            db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            db.execute("SET TimeZone = 'UTC'")
+            db.execute(f"SET temp_directory = {sql_path(self.staging_dir / 'duckdb-tmp')}")
+            yield db
+        finally:
+            db.close()
+
+    def _recover(self, committed: set[str]) -> None:
+        for staged in self.staging_dir.iterdir():
+            if not staged.is_dir() or staged.name == "duckdb-tmp":
+                continue
+            if staged.name in committed:
+                self._publish(staged.name)
+            else:
+                shutil.rmtree(staged, ignore_errors=True)
+
+    def _publish(self, batch_id: str) -> None:
+        staged = self.staging_dir / batch_id
+        for name, target in (("final-posts.parquet", self.posts_dir), ("final-accounts.parquet", self.accounts_dir)):
+            if (staged / name).exists():
+                (staged / name).replace(target / f"{batch_id}.parquet")
+        shutil.rmtree(staged, ignore_errors=True)
+
+    @contextmanager
+    def batch(self, source: str, sha256: str, format_name: str) -> Iterator[BatchWriter]:
+        """Stage one input; it is committed when the block ends without an error, discarded otherwise."""
+        writer = BatchWriter(self, source, sha256, format_name)
+        try:
+            yield writer
+            writer.commit()
+        finally:
+            writer.discard()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def post_files(self) -> list[Path]:
+        return sorted(self.posts_dir.glob("*.parquet"))
+
+    def account_files(self) -> list[Path]:
+        return sorted(self.accounts_dir.glob("*.parquet"))
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with the views ``posts`` and ``accounts`` (latest observation)."""
+        db = duckdb.connect()
+        db.execute("SET TimeZone = 'UTC'")
+        posts, accounts = self.post_files(), self.account_files()
+        if posts:
+            db.execute(f"CREATE VIEW posts AS SELECT * FROM read_parquet({_sql_list(posts)})")
+        else:
+            db.register("_empty_posts", POST_SCHEMA.empty_table())
+            db.execute("CREATE VIEW posts AS SELECT * FROM _empty_posts")
+        if accounts:
+            db.execute(
+                f"""CREATE VIEW accounts AS SELECT * FROM read_parquet({_sql_list(accounts)})
+                    QUALIFY row_number() OVER (PARTITION BY platform, account_id ORDER BY observed_at DESC) = 1"""
+            )
+        else:
+            db.register("_empty_accounts", ACCOUNT_SCHEMA.empty_table())
+            db.execute("CREATE VIEW accounts AS SELECT * FROM _empty_accounts")
+        return db
+
+    def batches(self) -> list[BatchRecord]:
+        with self._catalog() as db:
+            rows = db.execute("SELECT * FROM batches ORDER BY finished_at, batch_id").fetchall()
+        return [BatchRecord(*row) for row in rows]
+
+    def get_batch(self, batch_id: str) -> BatchRecord:
+        for record in self.batches():
+            if record.batch_id == batch_id:
+                return record
+        raise NotFoundError(f"no batch {batch_id!r} in the corpus")
+
+    def quarantine(self, batch_id: str | None = None, limit: int | None = None) -> list[QuarantinedRecord]:
+        query = "SELECT batch_id, source, line, field, reason, excerpt FROM quarantine"
+        params: list[object] = []
+        if batch_id is not None:
+            query += " WHERE batch_id = ?"
+            params.append(batch_id)
+        query += " ORDER BY source, line"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        with self._catalog() as db:
+            return [QuarantinedRecord(*row) for row in db.execute(query, params).fetchall()]
+
+    def version(self) -> str:
+        """Identifies the corpus content: it changes with every committed batch."""
+        digest = hashlib.sha256()
+        for record in self.batches():
+            digest.update(f"{record.batch_id}:{record.sha256}:{record.stored}\n".encode())
+        return digest.hexdigest()[:16]
+
+
+class BatchWriter:
+    """Collects the normalised chunks of one input and commits them as one batch."""
+
+    def __init__(self, store: CorpusStore, source: str, sha256: str, format_name: str) -> None:
+        self.store = store
+        self.batch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.source = source
+        self.sha256 = sha256
+        self.format_name = format_name
+        self.started_at = datetime.now(UTC)
+        self.folder = store.staging_dir / self.batch_id
+        self.folder.mkdir(parents=True)
+        self.records_read = 0
+        self.valid = 0
+        self.rejected = 0
+        self._chunks = 0
+        self._rejections: list[Rejection] = []
+        self._committed = False
+        self.record: BatchRecord | None = None
+
+    def add(self, chunk: NormalisedBatch) -> None:
+        self.valid += chunk.posts.num_rows
+        self.rejected += len(chunk.rejections)
+        self.records_read += chunk.posts.num_rows + len(chunk.rejections)
+        if chunk.posts.num_rows:
+            pq.write_table(chunk.posts, self.folder / f"posts-{self._chunks:06d}.parquet", compression="zstd")
+            pq.write_table(chunk.accounts, self.folder / f"accounts-{self._chunks:06d}.parquet", compression="zstd")
+            self._chunks += 1
+        self._rejections.extend(chunk.rejections)
+        if len(self._rejections) >= 50_000:
+            self._flush_rejections()
+
+    def _flush_rejections(self) -> None:
+        if not self._rejections:
+            return
+        table = pa.table(
+            {
+                "source": [r.source for r in self._rejections],
+                "line": [r.line for r in self._rejections],
+                "field": [r.field for r in self._rejections],
+                "reason": [r.reason for r in self._rejections],
+                "excerpt": [r.excerpt for r in self._rejections],
+            },
+            schema=_QUARANTINE_SCHEMA,
+        )
+        count = len(list(self.folder.glob("rejected-*.parquet")))
+        pq.write_table(table, self.folder / f"rejected-{count:06d}.parquet")
+        self._rejections = []
+
+    def commit(self) -> BatchRecord:
+        self._flush_rejections()
+        staged_posts = sorted(self.folder.glob("posts-*.parquet"))
+        staged_accounts = sorted(self.folder.glob("accounts-*.parquet"))
+        rejected = sorted(self.folder.glob("rejected-*.parquet"))
+        final_posts = self.folder / "final-posts.parquet"
+        final_accounts = self.folder / "final-accounts.parquet"
+        stored = 0
+        with self.store._catalog() as db:
+            if staged_posts:
+                stored = self._write_final_posts(db, staged_posts, final_posts)
+                db.execute(
+                    f"""COPY (SELECT platform, account_id, arg_max(handle, observed_at) AS handle,
+                                     arg_max(display_name, observed_at) AS display_name,
+                                     min(account_created_at) AS account_created_at,
+                                     arg_max(followers, observed_at) AS followers,
+                                     arg_max(following, observed_at) AS following,
+                                     arg_max(profile_text, observed_at) AS profile_text,
+                                     arg_max(location, observed_at) AS location,
+                                     max(observed_at) AS observed_at, any_value(batch_id) AS batch_id
+                              FROM read_parquet({_sql_list(staged_accounts)}) GROUP BY platform, account_id)
+                        TO {sql_path(final_accounts)} (FORMAT parquet, COMPRESSION zstd)"""
+                )
+            finished = datetime.now(UTC)
+            db.execute("BEGIN TRANSACTION")
+            if stored:
+                db.execute(
+                    f"INSERT INTO post_keys SELECT platform, post_id, batch_id FROM read_parquet({sql_path(final_posts)})"
+                )
+            if rejected:
+                db.execute(
+                    f"""INSERT INTO quarantine SELECT ?, source, line, field, reason, excerpt
+                        FROM read_parquet({_sql_list(rejected)})""",
+                    [self.batch_id],
+                )
+            values = (
+                self.batch_id, self.source, self.sha256, self.format_name, self.started_at, finished,
+                self.records_read, stored, self.valid - stored, self.rejected,
+            )
+            db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            db.execute("COMMIT")
+        self._committed = True
+        if not stored:
+            final_posts.unlink(missing_ok=True)
+            final_accounts.unlink(missing_ok=True)
+        self.store._publish(self.batch_id)
+        self.record = BatchRecord(*values)  # type: ignore[arg-type]
+        return self.record
+
+    def _write_final_posts(self, db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> int:
+        """Merge records of the same post within the batch, drop posts the corpus already has, write."""
+        db.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet({_sql_list(staged)})")
+        db.execute(
+            """CREATE TEMP TABLE repeated AS SELECT platform, post_id FROM staged
+               GROUP BY platform, post_id HAVING count(*) > 1"""
+        )
+        merged = """
+            SELECT platform, post_id, arg_min(account_id, source_line) AS account_id,
+                   arg_min(handle, source_line) AS handle, arg_min(display_name, source_line) AS display_name,
+                   min(created_at) AS created_at, arg_min(kind, source_line) AS kind,
+                   arg_min(text, source_line) AS text, arg_min(lang, source_line) AS lang,
+                   arg_min(reshare_of_post, source_line) AS reshare_of_post,
+                   arg_min(reshare_of_account, source_line) AS reshare_of_account,
+                   arg_min(reply_to_post, source_line) AS reply_to_post,
+                   arg_min(reply_to_account, source_line) AS reply_to_account,
+                   arg_min(quote_of_post, source_line) AS quote_of_post,
+                   list_distinct(flatten(list(list_zip(urls, urls_canonical)))) AS url_pairs,
+                   list_distinct(flatten(list(shortened_urls))) AS shortened_urls,
+                   list_distinct(flatten(list(domains))) AS domains,
+                   list_distinct(flatten(list(hashtags))) AS hashtags,
+                   list_distinct(flatten(list(mentions))) AS mentions,
+                   list_distinct(flatten(list(media_hashes))) AS media_hashes,
+                   any_value(batch_id) AS batch_id, min(source_line) AS source_line
+            FROM staged SEMI JOIN repeated USING (platform, post_id)
+            GROUP BY platform, post_id
+        """
+        columns = ", ".join(
+            {
+                "urls": "list_transform(url_pairs, lambda x: x[1]) AS urls",
+                "urls_canonical": "list_transform(url_pairs, lambda x: x[2]) AS urls_canonical",
+            }.get(name, name)
+            for name in POST_SCHEMA.names
+        )
+        names = ", ".join(POST_SCHEMA.names)
+        db.execute(
+            f"""COPY (
+                    WITH unique_posts AS (
+                        SELECT {names} FROM staged ANTI JOIN repeated USING (platform, post_id)
+                        UNION ALL SELECT {columns} FROM ({merged})
+                    )
+                    SELECT * FROM unique_posts ANTI JOIN post_keys USING (platform, post_id)
+                    ORDER BY created_at
+                ) TO {sql_path(target)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"""
+        )
+        return int(pq.ParquetFile(target).metadata.num_rows)
+
+    def discard(self) -> None:
+        if not self._committed:
+            shutil.rmtree(self.folder, ignore_errors=True)
