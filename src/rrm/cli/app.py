@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 import click
@@ -35,10 +37,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from rrm.cli import corpus_commands, demo_commands  # noqa: E402
 
-corpus_commands.register(app)
-demo_commands.register(app)
+
+def _register_commands() -> None:
+    """Every module ``rrm.cli.*_commands`` adds its commands through its ``register(app)``."""
+    import rrm.cli
+
+    for module in sorted(pkgutil.iter_modules(rrm.cli.__path__), key=lambda m: m.name):
+        if module.name.endswith("_commands"):
+            importlib.import_module(f"rrm.cli.{module.name}").register(app)
+
+
+_register_commands()
 
 
 def main() -> None:
