@@ -6,7 +6,6 @@ import importlib
 import pkgutil
 from typing import Any
 
-import click
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -20,7 +19,7 @@ __all__ = ["app", "main"]
 class _RRMGroup(TyperGroup):
     """Turns RRM's exceptions into one-line messages and exit codes (1: error, 2: bad input)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RRMError as error:

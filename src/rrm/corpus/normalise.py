@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table, sql_string
-from rrm.corpus.formats.base import RawBatch, Rejection, excerpt
+from rrm.corpus.formats.base import RawBatch, RawColumn, Rejection, excerpt
 from rrm.corpus.schema import ACCOUNT_SCHEMA, LIST_FIELDS, POST_SCHEMA, RAW_FIELDS
 from rrm.corpus.urls import canonicalise
 
@@ -61,7 +62,7 @@ class Normaliser:
         number = f"TRY_CAST({value} AS DOUBLE)"
         return (
             f"CASE WHEN {column} IS NULL THEN NULL "
-            f"WHEN regexp_full_match({value}, '-?[0-9]+(\\.[0-9]*)?([eE][0-9]+)?') THEN "
+            f"WHEN {number} IS NOT NULL THEN "
             f"CASE WHEN abs({number}) > 1e11 THEN to_timestamp({number} / 1000) ELSE to_timestamp({number}) END "
             f"ELSE {parsed} END"
         )
@@ -70,15 +71,8 @@ class Normaliser:
         arrays: dict[str, pa.Array] = {"_line": pa.array(batch.lines, pa.int64())}
         for name in RAW_FIELDS:
             values = batch.columns.get(name)
-            if values is None:
-                continue
-            if name in LIST_FIELDS and any(isinstance(v, list | tuple) for v in values):
-                arrays[name] = pa.array(
-                    [None if v is None else [str(x) for x in v] if isinstance(v, list | tuple) else [str(v)] for v in values],
-                    pa.list_(pa.string()),
-                )
-            else:
-                arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+            if values is not None:
+                arrays[name] = _raw_array(values, as_list=name in LIST_FIELDS)
         return pa.table(arrays)
 
     def _list_expr(self, name: str, raw: pa.Table) -> str:
@@ -106,9 +100,9 @@ class Normaliser:
             for name in _SCALARS
         )
         lists = ",\n".join(
-            f"{self._list_expr(name, raw)} AS {name}" for name in LIST_FIELDS if name != "urls"
+            f"coalesce({self._list_expr(name, raw)}, []::VARCHAR[]) AS {name}" for name in LIST_FIELDS if name != "urls"
         )
-        urls = self._list_expr("urls", raw)
+        urls = f"coalesce({self._list_expr('urls', raw)}, []::VARCHAR[])"
         earliest = EARLIEST.isoformat()
         latest = self._latest.isoformat()
         query = f"""
@@ -165,59 +159,69 @@ class Normaliser:
         return found
 
     def _posts(self, table: pa.Table) -> pa.Table:
-        canonical, shortened, derived_domains = _canonical_urls(table.column("urls"))
-        given_domains = table.column("domains").to_pylist()
-        domains = [
-            sorted(set(given or []) | set(derived)) for given, derived in zip(given_domains, derived_domains, strict=True)
-        ]
+        canonical, shortened, derived = _url_columns(table.column("urls"))
+        self._db.register("url_domains", pa.table({"given": table.column("domains"), "derived": derived}))
+        try:
+            domains = arrow_table(
+                self._db,
+                """SELECT list_sort(list_distinct(list_filter(list_concat(given, derived), lambda x: x IS NOT NULL)))
+                   AS domains FROM url_domains""",
+            ).column("domains")
+        finally:
+            self._db.unregister("url_domains")
         columns = {name: table.column(name) for name in POST_SCHEMA.names if name in table.column_names}
         columns["urls_canonical"] = canonical
         columns["shortened_urls"] = shortened
-        columns["domains"] = pa.array(domains, pa.list_(pa.string()))
+        columns["domains"] = domains
         columns["batch_id"] = pa.array([self.batch_id] * table.num_rows, pa.string())
         columns["source_line"] = table.column("_line")
         return pa.table([columns[name] for name in POST_SCHEMA.names], schema=POST_SCHEMA)
 
     def _accounts(self, table: pa.Table) -> pa.Table:
-        self._db.register("valid", table)
+        """One account observation per post; the store keeps the latest per account and batch."""
+        columns = {name: table.column(name) for name in ACCOUNT_SCHEMA.names if name in table.column_names}
+        columns["observed_at"] = table.column("created_at")
+        columns["batch_id"] = pa.array([self.batch_id] * table.num_rows, pa.string())
+        return pa.table([columns[name] for name in ACCOUNT_SCHEMA.names], schema=ACCOUNT_SCHEMA)
+
+
+def _raw_array(values: RawColumn, *, as_list: bool) -> pa.Array:
+    """Raw values as Arrow strings (or lists of strings), converting in C when they already are."""
+    if isinstance(values, pa.Array):
+        return values if pa.types.is_string(values.type) or pa.types.is_list(values.type) else values.cast(pa.string())
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    if as_list:
         try:
-            result = arrow_table(self._db, (
-                f"""
-                SELECT platform, account_id,
-                       arg_max(handle, created_at) FILTER (WHERE handle IS NOT NULL) AS handle,
-                       arg_max(display_name, created_at) FILTER (WHERE display_name IS NOT NULL) AS display_name,
-                       min(account_created_at) AS account_created_at,
-                       arg_max(followers, created_at) FILTER (WHERE followers IS NOT NULL) AS followers,
-                       arg_max(following, created_at) FILTER (WHERE following IS NOT NULL) AS following,
-                       arg_max(profile_text, created_at) FILTER (WHERE profile_text IS NOT NULL) AS profile_text,
-                       arg_max(location, created_at) FILTER (WHERE location IS NOT NULL) AS location,
-                       max(created_at) AS observed_at,
-                       {sql_string(self.batch_id)} AS batch_id
-                FROM valid GROUP BY platform, account_id
-                """
-            ))
-        finally:
-            self._db.unregister("valid")
-        return result.cast(ACCOUNT_SCHEMA)
+            return pa.array(values, pa.list_(pa.string()))
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            return pa.array(
+                [None if v is None else [str(x) for x in v] if isinstance(v, list | tuple) else [str(v)] for v in values],
+                pa.list_(pa.string()),
+            )
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
 
 
-def _canonical_urls(urls: pa.ChunkedArray) -> tuple[pa.Array, pa.Array, list[list[str]]]:
-    """Canonical URLs (parallel to ``urls``), the shortened ones, and the derived domains, per post."""
+def _url_columns(urls: pa.ChunkedArray) -> tuple[pa.ListArray, pa.ListArray, pa.ListArray]:
+    """Canonical URLs (parallel to ``urls``), the shortened ones, and each URL's domain, per post.
+
+    Each distinct URL is canonicalised once; the lists are rebuilt from their offsets.
+    """
     combined = urls.combine_chunks()
-    flat = combined.flatten()
-    encoded = pc.dictionary_encode(flat)
-    distinct = encoded.dictionary.to_pylist()
-    results = [canonicalise(u) for u in distinct]
-    canonical_flat = pa.array([r.canonical for r in results], pa.string()).take(encoded.indices)
-    offsets = combined.offsets
-    canonical = pa.ListArray.from_arrays(offsets, canonical_flat, mask=combined.is_null())
-    per_post_shortened: list[list[str]] = []
-    per_post_domains: list[list[str]] = []
-    indices = encoded.indices.to_pylist()
-    bounds = offsets.to_pylist()
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        picked = [results[i] for i in indices[start:end]]
-        per_post_shortened.append([r.canonical for r in picked if r.shortener])
-        per_post_domains.append(sorted({r.domain for r in picked if r.domain}))
-    return canonical, pa.array(per_post_shortened, pa.list_(pa.string())), per_post_domains
-
+    offsets = np.asarray(combined.offsets, dtype=np.int64)
+    offsets = offsets - offsets[0]
+    encoded = pc.dictionary_encode(combined.flatten())
+    results = [canonicalise(u) for u in encoded.dictionary.to_pylist()]
+    indices = encoded.indices
+    canonical_flat = pa.array([r.canonical for r in results], pa.string()).take(indices)
+    domain_flat = pa.array([r.domain for r in results], pa.string()).take(indices)
+    shortener = np.asarray(pa.array([r.shortener for r in results], pa.bool_()).take(indices), dtype=bool)
+    list_offsets = pa.array(offsets, pa.int32())
+    kept = np.concatenate([[0], np.cumsum(shortener)])[offsets]
+    return (
+        pa.ListArray.from_arrays(list_offsets, canonical_flat),
+        pa.ListArray.from_arrays(pa.array(kept, pa.int32()), canonical_flat.filter(pa.array(shortener))),
+        pa.ListArray.from_arrays(list_offsets, domain_flat),
+    )

@@ -9,6 +9,7 @@ Registrable domains come from the Public Suffix List shipped with ``publicsuffix
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -84,10 +85,8 @@ def canonicalise(url: str) -> CanonicalUrl:
         return CanonicalUrl(text, None, False)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
-    try:
+    with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        pass
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
         netloc = f"{netloc}:{port}"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, ClassVar
+from typing import IO, ClassVar, TypeAlias
 
-__all__ = ["IngestFormat", "RawBatch", "Rejection"]
+import pyarrow as pa
+
+__all__ = ["IngestFormat", "RawBatch", "RawColumn", "Rejection"]
 
 EXCERPT_CHARS = 300
 
@@ -35,6 +37,10 @@ def excerpt(text: object) -> str:
     return value if len(value) <= EXCERPT_CHARS else value[:EXCERPT_CHARS] + "…"
 
 
+RawColumn: TypeAlias = list[object] | pa.Array
+"""The values of one raw field: Python values, or an Arrow array of strings (the fast path)."""
+
+
 @dataclass
 class RawBatch:
     """Records as a format read them: one list per raw field (see ``schema.RAW_FIELDS``), all the same length.
@@ -43,7 +49,7 @@ class RawBatch:
     the format could not read at all.
     """
 
-    columns: dict[str, list[object]] = field(default_factory=dict)
+    columns: dict[str, RawColumn] = field(default_factory=dict)
     lines: list[int] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -57,7 +63,7 @@ class RawBatch:
         names: dict[str, None] = {}
         for record in records:
             names.update(dict.fromkeys(record))
-        columns = {name: [record.get(name) for record in records] for name in names}
+        columns: dict[str, RawColumn] = {name: [record.get(name) for record in records] for name in names}
         return cls(columns, lines, rejections)
 
 

@@ -9,19 +9,21 @@ row each; the rows are merged into one post. Account ids prefixed ``tw_`` or ``f
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from rrm.corpus.formats.base import Rejection
 from rrm.corpus.formats.csv_table import Columns, CsvSpec, CsvTableFormat
 from rrm.corpus.formats.registry import register
 
-_PREFIXES = {"tw": "twitter", "fb": "facebook", "ig": "instagram", "tt": "tiktok", "yt": "youtube", "tg": "telegram"}
+_PREFIXES = {"tw_": "twitter", "fb_": "facebook", "ig_": "instagram", "tt_": "tiktok", "yt_": "youtube", "tg_": "telegram"}
+_PREFIX_KEYS = pa.array(list(_PREFIXES), pa.string())
+_PREFIX_NAMES = pa.array(list(_PREFIXES.values()), pa.string())
 
 
 def _platform_from_prefix(columns: Columns, lines: list[int], source: str) -> tuple[Columns, list[int], list[Rejection]]:
-    platforms: list[object] = []
-    for account in columns["account_id"]:
-        prefix = account.split("_", 1)[0] if isinstance(account, str) and "_" in account else ""
-        platforms.append(_PREFIXES.get(prefix))
-    columns["platform"] = platforms
+    prefixes = pc.utf8_slice_codeunits(columns["account_id"], 0, 3)
+    columns["platform"] = _PREFIX_NAMES.take(pc.index_in(prefixes, value_set=_PREFIX_KEYS))
     return columns, lines, []
 
 
@@ -56,5 +58,5 @@ MULTI = CsvSpec(
     prepare=_platform_from_prefix,
 )
 
-for _spec in (SHARES, MULTI):
-    register(_spec.name, _spec.description, lambda options, _s=_spec: CsvTableFormat(_s))
+register(SHARES.name, SHARES.description, lambda options: CsvTableFormat(SHARES))
+register(MULTI.name, MULTI.description, lambda options: CsvTableFormat(MULTI))

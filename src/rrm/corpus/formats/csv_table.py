@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from rrm.corpus.formats.base import IngestFormat, RawBatch, Rejection, excerpt
 from rrm.corpus.formats.registry import mismatch
@@ -21,9 +25,10 @@ from rrm.errors import FormatMismatchError
 __all__ = ["MAX_FIELD_CHARS", "CsvSpec", "CsvTableFormat", "header_of", "read_csv_rows"]
 
 MAX_FIELD_CHARS = 1024 * 1024
+FAST_BLOCK_BYTES = 4 * 1024 * 1024
 csv.field_size_limit(MAX_FIELD_CHARS)
 
-Columns = dict[str, list[object]]
+Columns = dict[str, pa.Array]
 
 
 def header_of(head: bytes, delimiter: str = ",") -> list[str]:
@@ -36,27 +41,14 @@ def header_of(head: bytes, delimiter: str = ",") -> list[str]:
         return []
 
 
-def _has_invalid_text(rows: list[list[str]]) -> bool:
-    try:
-        "\x00".join(["\x00".join(row) for row in rows]).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _invalid_field(row: list[str]) -> int | None:
-    for index, cell in enumerate(row):
-        try:
-            cell.encode("utf-8")
-        except UnicodeEncodeError:
-            return index
-    return None
-
-
 def read_csv_rows(
-    stream: IO[bytes], source: str, batch_size: int, delimiter: str = ","
+    stream: IO[bytes], source: str, batch_size: int, delimiter: str = ",", skip: int = 0
 ) -> Iterator[tuple[list[str], list[list[str]], list[int], list[Rejection]]]:
-    """``(header, rows, start lines, rejections)`` per batch; every row has as many cells as the header."""
+    """``(header, rows, lines, rejections)`` per batch; every row has as many cells as the header.
+
+    A record's line is where it ends (the same line as where it starts unless a quoted field spans lines).
+    Invalid UTF-8 arrives as lone surrogates (``surrogateescape``), found later when converting to Arrow.
+    """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text, delimiter=delimiter)
     try:
@@ -66,50 +58,62 @@ def read_csv_rows(
     except csv.Error as exc:
         raise FormatMismatchError(f"unreadable CSV header: {exc}", source=source) from exc
     width = len(header)
+    for _ in range(skip):
+        next(reader)
     rows: list[list[str]] = []
     lines: list[int] = []
     rejections: list[Rejection] = []
-    previous_end = reader.line_num
-    while True:
+    finished = False
+    while not finished:
         try:
-            row = next(reader)
-        except StopIteration:
-            break
+            for row in reader:
+                if len(row) != width:
+                    if row:
+                        rejections.append(
+                            Rejection(source, reader.line_num, None, f"expected {width} columns, found {len(row)}",
+                                      excerpt(",".join(row)))
+                        )
+                    continue
+                rows.append(row)
+                lines.append(reader.line_num)
+                if len(rows) == batch_size:
+                    yield header, rows, lines, rejections
+                    rows, lines, rejections = [], [], []
+            finished = True
         except csv.Error as exc:
-            rejections.append(Rejection(source, previous_end + 1, None, f"unreadable CSV record: {exc}"))
-            previous_end = reader.line_num
-            continue
-        start, previous_end = previous_end + 1, reader.line_num
-        if len(row) != width:
-            if row:
-                rejections.append(
-                    Rejection(source, start, None, f"expected {width} columns, found {len(row)}", excerpt(",".join(row)))
-                )
-            continue
-        rows.append(row)
-        lines.append(start)
-        if len(rows) >= batch_size:
-            yield header, *_checked(rows, lines, rejections, header, source)
-            rows, lines, rejections = [], [], []
+            rejections.append(Rejection(source, reader.line_num, None, f"unreadable CSV record: {exc}"))
     if rows or rejections:
-        yield header, *_checked(rows, lines, rejections, header, source)
+        yield header, rows, lines, rejections
 
 
-def _checked(
-    rows: list[list[str]], lines: list[int], rejections: list[Rejection], header: list[str], source: str
-) -> tuple[list[list[str]], list[int], list[Rejection]]:
-    if not _has_invalid_text(rows):
-        return rows, lines, rejections
-    kept_rows, kept_lines = [], []
-    for row, line in zip(rows, lines, strict=True):
-        bad = _invalid_field(row)
-        if bad is None:
-            kept_rows.append(row)
-            kept_lines.append(line)
-        else:
-            shown = row[bad].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            rejections.append(Rejection(source, line, header[bad], "invalid UTF-8", excerpt(shown)))
-    return kept_rows, kept_lines, rejections
+def columns_as_arrow(
+    header: list[str], rows: list[list[str]], lines: list[int], wanted: dict[str, str], source: str
+) -> tuple[dict[str, pa.Array], list[int], list[Rejection]]:
+    """The ``wanted`` columns (raw field → header column) as Arrow strings; rows with invalid UTF-8 rejected."""
+    index = {column: i for i, column in enumerate(header)}
+    transposed = list(zip(*rows, strict=True)) if rows else [()] * len(header)
+    rejections: list[Rejection] = []
+    bad: dict[int, Rejection] = {}
+    arrays: dict[str, pa.Array] = {}
+    for raw, column in wanted.items():
+        if column not in index:
+            continue
+        values = transposed[index[column]]
+        try:
+            arrays[raw] = pa.array(values, pa.string())
+        except UnicodeEncodeError:
+            for i, value in enumerate(values):
+                if i not in bad:
+                    try:
+                        value.encode("utf-8")
+                    except UnicodeEncodeError:
+                        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                        bad[i] = Rejection(source, lines[i], column, "invalid UTF-8", excerpt(shown))
+    if bad:
+        keep = [i for i in range(len(rows)) if i not in bad]
+        rejections.extend(bad[i] for i in sorted(bad))
+        arrays, lines, _ = columns_as_arrow(header, [rows[i] for i in keep], [lines[i] for i in keep], wanted, source)
+    return arrays, lines, rejections
 
 
 @dataclass(frozen=True)
@@ -150,22 +154,108 @@ class CsvTableFormat(IngestFormat):
         return 0.5 + 0.5 * len(mapped & header) / len(header | mapped)
 
     def read(self, stream: IO[bytes], source: str, batch_size: int) -> Iterator[RawBatch]:
-        spec = self.spec
+        """Arrow's C++ CSV reader while the file is regular; Python's exact reader from the first irregularity.
+
+        The fast path needs a seekable stream and one record per line. At the first irregular batch
+        (a malformed row, invalid UTF-8, a field spanning lines, a blank line, an oversized row) it
+        stops, and the exact reader takes over at the first record not yet yielded, so every
+        rejection names its line and no record is read twice.
+        """
+        skip = 0
+        if stream.seekable():
+            start = stream.tell()
+            stopped_at = yield from self._read_fast(stream, source, batch_size)
+            if stopped_at is None:
+                return
+            skip = stopped_at
+            stream.seek(start)
+        yield from self._read_exact(stream, source, batch_size, skip)
+
+    def _check_header(self, header: list[str], source: str) -> None:
+        missing = [c for c in self.spec.required if c not in header]
+        if missing:
+            raise mismatch(self, source, f"missing columns {', '.join(missing)} (header: {', '.join(header)[:200]})")
+
+    def _finish(self, columns: Columns, lines: list[int], rejections: list[Rejection], source: str) -> RawBatch:
+        for raw, value in self.spec.constants.items():
+            columns[raw] = pa.array([value] * len(lines), pa.string())
+        if self.spec.prepare is not None and lines:
+            columns, lines, extra = self.spec.prepare(columns, lines, source)
+            rejections = rejections + extra
+        return RawBatch(columns, lines, rejections)
+
+    def _read_fast(self, stream: IO[bytes], source: str, batch_size: int) -> Generator[RawBatch, None, int | None]:
+        start = stream.tell()
+        head = stream.read(FAST_BLOCK_BYTES)
+        stream.seek(start)
+        header = header_of(head, self.spec.delimiter)
+        if not header or b"\n" not in head:
+            return 0
+        self._check_header(header, source)
+        if len(set(header)) != len(header):
+            return 0
+        irregular: list[object] = []
+
+        def on_invalid(row: object) -> str:
+            irregular.append(row)
+            return "skip"
+
+        wanted = {raw: column for raw, column in self.spec.fields.items() if column in header}
+        done = 0
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(block_size=FAST_BLOCK_BYTES, use_threads=True),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.spec.delimiter, newlines_in_values=False, ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in header}, strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for record_batch in reader:
+                if irregular or _irregular(record_batch):
+                    return done
+                pending.append(record_batch)
+                pending_rows += record_batch.num_rows
+                if pending_rows >= batch_size:
+                    yield self._fast_batch(pending, wanted, done, source)
+                    done += pending_rows
+                    pending, pending_rows = [], 0
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+            return done
+        if irregular:
+            return done
+        if pending:
+            yield self._fast_batch(pending, wanted, done, source)
+        return None
+
+    def _fast_batch(self, batches: list[pa.RecordBatch], wanted: dict[str, str], done: int, source: str) -> RawBatch:
+        table = pa.Table.from_batches(batches)
+        columns: Columns = {raw: table.column(column).combine_chunks() for raw, column in wanted.items()}
+        first_line = done + 2
+        return self._finish(columns, list(range(first_line, first_line + table.num_rows)), [], source)
+
+    def _read_exact(self, stream: IO[bytes], source: str, batch_size: int, skip: int) -> Iterator[RawBatch]:
         checked = False
-        for header, rows, lines, rejections in read_csv_rows(stream, source, batch_size, spec.delimiter):
+        for header, rows, lines, rejections in read_csv_rows(stream, source, batch_size, self.spec.delimiter, skip):
             if not checked:
-                missing = [c for c in spec.required if c not in header]
-                if missing:
-                    raise mismatch(self, source, f"missing columns {', '.join(missing)} (header: {', '.join(header)[:200]})")
+                self._check_header(header, source)
                 checked = True
-            index = {column: i for i, column in enumerate(header)}
-            transposed = list(zip(*rows, strict=True)) if rows else [()] * len(header)
-            columns: Columns = {
-                raw: list(transposed[index[column]]) for raw, column in spec.fields.items() if column in index
-            }
-            for raw, value in spec.constants.items():
-                columns[raw] = [value] * len(rows)
-            if spec.prepare is not None and rows:
-                columns, lines, extra = spec.prepare(columns, lines, source)
-                rejections = rejections + extra
-            yield RawBatch(columns, lines, rejections)
+            arrays, lines, bad_text = columns_as_arrow(header, rows, lines, dict(self.spec.fields), source)
+            yield self._finish(dict(arrays), lines, rejections + bad_text, source)
+
+
+def _irregular(batch: pa.RecordBatch) -> bool:
+    """True when a value spans lines or a row is blank: then rows and lines no longer match one to one."""
+    blank = None
+    for column in batch.columns:
+        if pc.any(pc.match_substring(column, "\n")).as_py() or pc.any(pc.match_substring(column, "\r")).as_py():
+            return True
+        empty = pc.equal(column, "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    return blank is not None and bool(pc.any(blank).as_py())

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
+
 from rrm.corpus.formats.base import Rejection, excerpt
 from rrm.corpus.formats.csv_table import Columns, CsvSpec, CsvTableFormat
 from rrm.corpus.formats.registry import register
@@ -29,7 +31,8 @@ def _exact(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and _EXACT_ID.match(value.strip()) else None
 
 
-def _recover_ids(columns: Columns, lines: list[int], source: str) -> tuple[Columns, list[int], list[Rejection]]:
+def _recover_ids(arrays: Columns, lines: list[int], source: str) -> tuple[Columns, list[int], list[Rejection]]:
+    columns = {name: values.to_pylist() for name, values in arrays.items()}
     keep: list[int] = []
     post_ids: list[str] = []
     account_ids: list[str] = []
@@ -62,7 +65,7 @@ def _recover_ids(columns: Columns, lines: list[int], source: str) -> tuple[Colum
         else "quote" if (ptype or "").strip().upper() == "QUOTE_TWEET" else "post"
         for flag, ptype in zip(kept.pop("_retweet"), kept.pop("_post_type"), strict=True)
     ]
-    return kept, [lines[i] for i in keep], rejections
+    return {name: pa.array(values) for name, values in kept.items()}, [lines[i] for i in keep], rejections
 
 
 SPEC = CsvSpec(

@@ -8,20 +8,23 @@ user ids in these files. A retweet names the original tweet and account in ``ret
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from rrm.corpus.formats.base import Rejection
 from rrm.corpus.formats.csv_table import Columns, CsvSpec, CsvTableFormat
 from rrm.corpus.formats.registry import register
 
-_TRUE = {"true", "1", "yes", "t"}
+_TRUE = pa.array(["true", "1", "yes", "t"], pa.string())
 
 
 def _retweets(columns: Columns, lines: list[int], source: str) -> tuple[Columns, list[int], list[Rejection]]:
     flags = columns.pop("_is_retweet", None)
     if flags is not None:
-        is_retweet = [isinstance(f, str) and f.strip().lower() in _TRUE for f in flags]
+        is_retweet = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(flags)), value_set=_TRUE)
         for name in ("reshare_of_post", "reshare_of_account"):
             if name in columns:
-                columns[name] = [v if keep else None for v, keep in zip(columns[name], is_retweet, strict=True)]
+                columns[name] = pc.if_else(is_retweet, columns[name], pa.scalar(None, pa.string()))
     return columns, lines, []
 
 

@@ -45,9 +45,9 @@ def _load() -> None:
         if module.name not in {"base", "registry", "csv_table", "csv_lines"}:
             importlib.import_module(f"rrm.corpus.formats.{module.name}")
     for entry in entry_points(group="rrm.formats"):
-        made = entry.load()
-        fmt = made({}) if callable(made) else made
-        register(fmt.name, fmt.description, lambda options, _m=made: _m(options))
+        factory: FormatFactory = entry.load()
+        sample = factory({})
+        register(sample.name, sample.description, factory)
 
 
 def all_formats() -> dict[str, str]:
