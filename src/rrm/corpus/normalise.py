@@ -29,6 +29,8 @@ _URL_IN_TEXT = r"""https?://[^\s<>"'\)\]\}]+"""
 _HASHTAG_IN_TEXT = r"[#＃]([\p{L}\p{N}_]+)"
 _MENTION_IN_TEXT = r"(?:^|[^\p{L}\p{N}_])@([A-Za-z0-9_]{1,50})"
 _LIST_TOKENS = r"""[^\[\]'",\s]+"""
+_IN_TEXT = {"urls": (_URL_IN_TEXT, 0), "hashtags": (_HASHTAG_IN_TEXT, 1), "mentions": (_MENTION_IN_TEXT, 1)}
+_EMPTY_LIST = "[]::VARCHAR[]"
 
 
 @dataclass(frozen=True)
@@ -76,19 +78,24 @@ class Normaliser:
         return pa.table(arrays)
 
     def _list_expr(self, name: str, raw: pa.Table) -> str:
-        if name in raw.column_names:
-            if pa.types.is_list(raw.schema.field(name).type):
-                return f"list_filter(list_transform(raw.{name}, lambda x: trim(x)), lambda x: x IS NOT NULL AND x <> '')"
-            return f"regexp_extract_all(coalesce(raw.{name}, ''), {sql_string(_LIST_TOKENS)})"
-        if "text" not in raw.column_names:
-            return "[]::VARCHAR[]"
-        if name == "urls":
-            return f"list_transform(regexp_extract_all(coalesce(raw.text, ''), {sql_string(_URL_IN_TEXT)}), lambda x: rtrim(x, '.,;:!?…'))"
-        if name == "hashtags":
-            return f"regexp_extract_all(coalesce(raw.text, ''), {sql_string(_HASHTAG_IN_TEXT)}, 1)"
-        if name == "mentions":
-            return f"regexp_extract_all(coalesce(raw.text, ''), {sql_string(_MENTION_IN_TEXT)}, 1)"
-        return "[]::VARCHAR[]"
+        """The values of list field ``name``: as given, else (when empty or absent) found in the text."""
+        found = self._from_text(name, raw)
+        if name not in raw.column_names:
+            return found
+        if pa.types.is_list(raw.schema.field(name).type):
+            given = f"list_filter(list_transform(raw.{name}, lambda x: trim(x)), lambda x: x IS NOT NULL AND x <> '')"
+        else:
+            given = f"regexp_extract_all(coalesce(raw.{name}, ''), {sql_string(_LIST_TOKENS)})"
+        if found == _EMPTY_LIST:
+            return given
+        return f"CASE WHEN len(coalesce({given}, [])) > 0 THEN {given} ELSE {found} END"
+
+    def _from_text(self, name: str, raw: pa.Table) -> str:
+        if "text" not in raw.column_names or name not in _IN_TEXT:
+            return _EMPTY_LIST
+        pattern, group = _IN_TEXT[name]
+        found = f"regexp_extract_all(coalesce(raw.text, ''), {sql_string(pattern)}, {group})"
+        return f"list_transform({found}, lambda x: rtrim(x, '.,;:!?…'))" if name == "urls" else found
 
     def normalise(self, batch: RawBatch) -> NormalisedBatch:
         rejections = list(batch.rejections)
