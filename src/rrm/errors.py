@@ -11,7 +11,11 @@ web API) turn them into messages, exit codes and the one JSON error shape.
     │   ├── FormatMismatchError     the input is not in the format that was asked for
     │   ├── ArchiveLimitError       a compressed input expands beyond the allowed size or ratio
     │   └── MappingError            a column mapping names a field or column that does not exist
-    └── ConflictError           a change was based on a stale version of what it changes
+    ├── ConflictError           a change was based on a stale version of what it changes
+    ├── SignatureError          a shared bundle is unsigned, signed by an unknown key, or altered
+    ├── PermissionDeniedError   the acting user's role does not allow the action; ``user``, ``role``, ``action``
+    └── StateError              the thing is not in a state that allows the action
+        └── InvalidTransitionError  a status change the workflow does not allow; ``current``, ``requested``
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ __all__ = [
     "ConflictError",
     "FormatMismatchError",
     "InputError",
+    "InvalidTransitionError",
     "MappingError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RRMError",
+    "SignatureError",
+    "StateError",
     "UnknownFormatError",
     "WorkspaceError",
 ]
@@ -49,6 +57,35 @@ class NotFoundError(RRMError):
 
 class ConflictError(RRMError):
     code = "conflict"
+
+
+class PermissionDeniedError(RRMError):
+    """The acting user may not do this: their role is too low, or they act for another partner."""
+
+    code = "permission_denied"
+
+    def __init__(self, message: str, *, user: str, role: str | None, action: str) -> None:
+        super().__init__(message)
+        self.user = user
+        self.role = role
+        self.action = action
+
+
+class StateError(RRMError):
+    """The thing acted on is not in a state that allows the action (e.g. a database not migrated)."""
+
+    code = "state_error"
+
+
+class InvalidTransitionError(StateError):
+    """A status change that the workflow does not allow."""
+
+    code = "invalid_transition"
+
+    def __init__(self, message: str, *, current: str, requested: str) -> None:
+        super().__init__(message)
+        self.current = current
+        self.requested = requested
 
 
 class InputError(RRMError):
@@ -90,3 +127,7 @@ class ArchiveLimitError(InputError):
 
 class MappingError(InputError):
     code = "mapping_error"
+
+
+class SignatureError(RRMError):
+    code = "signature_error"
