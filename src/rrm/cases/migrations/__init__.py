@@ -1,0 +1,1 @@
+"""Alembic migrations of the cases store, run by ``rrm.cases.db.migrate``."""
