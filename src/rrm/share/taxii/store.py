@@ -1,0 +1,383 @@
+"""The TAXII node's store: collections, objects with all their versions, partners, rights, status, deliveries.
+
+Paging is by keyset on ``seq``, a strictly increasing row number, so a page costs the same on a
+collection of ten thousand or ten million objects, and the ``next`` token (the last ``seq`` served)
+stays valid in any server process. Adding is all or nothing: every object of a request is checked
+first, then all are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from rrm.errors import NotFoundError
+from rrm.frameworks.tlp import TLP
+from rrm.share.taxii import tables as t
+from rrm.share.taxii.access import (
+    Partner,
+    TaxiiAccess,
+    hash_password,
+    key_lookup,
+    new_api_key,
+    object_recipients,
+    object_tlp,
+    verify_password,
+)
+from rrm.share.taxii.validate import checked_objects
+
+__all__ = ["Filters", "Page", "TaxiiStore", "format_timestamp", "parse_timestamp"]
+
+MAX_PAGE = 1000
+
+
+def format_timestamp(microseconds: int) -> str:
+    moment = datetime.fromtimestamp(microseconds / 1_000_000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> int:
+    """Microseconds since the epoch of a STIX/TAXII timestamp; ``ValueError`` when it is not one."""
+    value = text.strip()
+    if not value.endswith("Z"):
+        raise ValueError(f"not a UTC timestamp ending in Z: {value!r}")
+    moment = datetime.fromisoformat(value[:-1] + "+00:00")
+    return int(moment.timestamp() * 1_000_000)
+
+
+def _now_us() -> int:
+    return int(datetime.now(UTC).timestamp() * 1_000_000)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The TAXII 2.1 ``match[...]`` and ``added_after`` filters of one request."""
+
+    added_after: int | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ("last",)
+    spec_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict[str, Any]] = field(default_factory=list)  # seq, object_id, version, date_added, body, tlp
+    more: bool = False
+    next: str | None = None
+
+    @property
+    def first_added(self) -> str | None:
+        return format_timestamp(self.rows[0]["date_added"]) if self.rows else None
+
+    @property
+    def last_added(self) -> str | None:
+        return format_timestamp(self.rows[-1]["date_added"]) if self.rows else None
+
+
+def _version_of(obj: dict[str, Any], date_added: int) -> str:
+    return str(obj.get("modified") or obj.get("created") or format_timestamp(date_added))
+
+
+class TaxiiStore:
+    """The TAXII node's state in a SQL database (a SQLite file by default)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        t.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- administration -------------------------------------------------------------------------
+
+    def create_collection(self, collection_id: str, title: str, description: str = "") -> None:
+        with self.engine.begin() as db:
+            if db.execute(select(t.collections.c.id).where(t.collections.c.id == collection_id)).first() is None:
+                db.execute(insert(t.collections).values(id=collection_id, title=title, description=description))
+
+    def add_partner(self, partner_id: str, name: str, max_tlp: TLP) -> Partner:
+        with self.engine.begin() as db:
+            db.execute(delete(t.partners).where(t.partners.c.id == partner_id))
+            db.execute(insert(t.partners).values(id=partner_id, name=name, max_tlp=max_tlp.name))
+        return Partner(partner_id, name, max_tlp)
+
+    def issue_api_key(self, partner_id: str) -> str:
+        """A new API key for ``partner_id``; only its hash is stored, so this is the one chance to read it."""
+        key = new_api_key()
+        with self.engine.begin() as db:
+            db.execute(insert(t.credentials).values(partner_id=partner_id, kind="key", lookup=key_lookup(key)))
+        return key
+
+    def set_password(self, partner_id: str, username: str, password: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(delete(t.credentials).where(t.credentials.c.lookup == key_lookup("basic:" + username)))
+            db.execute(
+                insert(t.credentials).values(
+                    partner_id=partner_id, kind="basic", username=username,
+                    lookup=key_lookup("basic:" + username), secret_hash=hash_password(password),
+                )
+            )
+
+    def grant(self, partner_id: str, collection_id: str, *, read: bool = True, write: bool = False) -> None:
+        with self.engine.begin() as db:
+            db.execute(
+                delete(t.rights).where(t.rights.c.partner_id == partner_id, t.rights.c.collection_id == collection_id)
+            )
+            db.execute(insert(t.rights).values(partner_id=partner_id, collection_id=collection_id, can_read=read,
+                                               can_write=write))
+
+    # --- authentication and access --------------------------------------------------------------
+
+    def partner_by_key(self, key: str) -> Partner | None:
+        return self._partner_where(t.credentials.c.lookup == key_lookup(key), t.credentials.c.kind == "key")
+
+    def partner_by_password(self, username: str, password: str) -> Partner | None:
+        with self.engine.connect() as db:
+            row = db.execute(
+                select(t.credentials.c.partner_id, t.credentials.c.secret_hash).where(
+                    t.credentials.c.lookup == key_lookup("basic:" + username), t.credentials.c.kind == "basic"
+                )
+            ).first()
+        if row is None or not verify_password(password, row.secret_hash or ""):
+            return None
+        return self.partner(row.partner_id)
+
+    def _partner_where(self, *conditions: Any) -> Partner | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(t.credentials.c.partner_id).where(*conditions)).first()
+        return self.partner(row.partner_id) if row else None
+
+    def partner(self, partner_id: str) -> Partner | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(t.partners).where(t.partners.c.id == partner_id)).first()
+        return Partner(row.id, row.name, TLP[row.max_tlp]) if row else None
+
+    def access(self, partner: Partner, collection_id: str) -> TaxiiAccess:
+        """The partner's rights on a collection; ``NotFoundError`` when it may not read it or it does not exist."""
+        with self.engine.connect() as db:
+            row = db.execute(
+                select(t.rights.c.can_read, t.rights.c.can_write)
+                .join(t.collections, t.collections.c.id == t.rights.c.collection_id)
+                .where(t.rights.c.partner_id == partner.id, t.rights.c.collection_id == collection_id)
+            ).first()
+        if row is None or not (row.can_read or row.can_write):
+            raise NotFoundError(f"no collection {collection_id!r}")
+        return TaxiiAccess(partner, bool(row.can_read), bool(row.can_write))
+
+    def collections_for(self, partner: Partner) -> list[dict[str, Any]]:
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(t.collections, t.rights.c.can_read, t.rights.c.can_write)
+                .join(t.rights, t.rights.c.collection_id == t.collections.c.id)
+                .where(t.rights.c.partner_id == partner.id, or_(t.rights.c.can_read, t.rights.c.can_write))
+                .order_by(t.collections.c.id)
+            ).all()
+        return [_collection_resource(r.id, r.title, r.description, bool(r.can_read), bool(r.can_write)) for r in rows]
+
+    def collection_for(self, partner: Partner, collection_id: str) -> dict[str, Any]:
+        access = self.access(partner, collection_id)
+        with self.engine.connect() as db:
+            row = db.execute(select(t.collections).where(t.collections.c.id == collection_id)).one()
+        return _collection_resource(row.id, row.title, row.description, access.can_read, access.can_write)
+
+    # --- objects --------------------------------------------------------------------------------
+
+    def add(self, collection_id: str, raw_objects: Sequence[object], partner_id: str = "local") -> dict[str, Any]:
+        """Store every object of ``raw_objects`` or none; returns the TAXII status resource."""
+        objects = checked_objects(raw_objects)
+        requested = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        successes: list[dict[str, str]] = []
+        with self.engine.begin() as db:
+            last = db.execute(
+                select(func.max(t.objects.c.date_added)).where(t.objects.c.collection_id == collection_id)
+            ).scalar()
+            clock = max(_now_us(), (last or 0) + 1)
+            for obj in objects:
+                version = self._store_one(db, collection_id, obj, clock)
+                clock += 1
+                successes.append({"id": obj["id"], "version": version})
+            status = {
+                "id": str(uuid.uuid4()), "status": "complete", "request_timestamp": requested,
+                "total_count": len(objects), "success_count": len(successes), "successes": successes,
+                "failure_count": 0, "failures": [], "pending_count": 0, "pendings": [],
+            }
+            db.execute(insert(t.statuses).values(id=status["id"], partner_id=partner_id, request_timestamp=requested,
+                                                 body=json.dumps(status)))
+        return status
+
+    def _store_one(self, db: Connection, collection_id: str, obj: dict[str, Any], date_added: int) -> str:
+        version = _version_of(obj, date_added)
+        existing = db.execute(
+            select(t.objects.c.version).where(
+                t.objects.c.collection_id == collection_id, t.objects.c.object_id == obj["id"]
+            )
+        ).scalars().all()
+        if version in existing:
+            return version
+        newest = not existing or all(version > v for v in existing)
+        first = not existing or all(version < v for v in existing)
+        if newest and existing:
+            db.execute(update(t.objects).where(t.objects.c.collection_id == collection_id,
+                                               t.objects.c.object_id == obj["id"]).values(is_latest=False))
+        if first and existing:
+            db.execute(update(t.objects).where(t.objects.c.collection_id == collection_id,
+                                               t.objects.c.object_id == obj["id"]).values(is_first=False))
+        recipients = object_recipients(obj)
+        db.execute(
+            insert(t.objects).values(
+                collection_id=collection_id, object_id=obj["id"], type=obj["type"],
+                spec_version=str(obj.get("spec_version", "2.1")), version=version, date_added=date_added,
+                is_latest=newest, is_first=first, tlp=object_tlp(obj).name,
+                recipients=" " + " ".join(sorted(recipients)) + " ", body=json.dumps(obj, separators=(",", ":")),
+            )
+        )
+        return version
+
+    def page(
+        self, access: TaxiiAccess, collection_id: str, filters: Filters, limit: int | None, after: str | None,
+        object_id: str | None = None,
+    ) -> Page:
+        """One page of the versions the filters select and the partner may receive, oldest added first."""
+        size = min(limit or MAX_PAGE, MAX_PAGE)
+        o = t.objects.c
+        conditions: list[Any] = [o.collection_id == collection_id, self._tlp_condition(access.partner)]
+        if object_id is not None:
+            conditions.append(o.object_id == object_id)
+        if filters.ids:
+            conditions.append(o.object_id.in_(filters.ids))
+        if filters.types:
+            conditions.append(o.type.in_(filters.types))
+        if filters.spec_versions:
+            conditions.append(o.spec_version.in_(filters.spec_versions))
+        if filters.added_after is not None:
+            conditions.append(o.date_added > filters.added_after)
+        version_terms: list[Any] = []
+        exact = [v for v in filters.versions if v not in ("last", "first", "all")]
+        if "all" not in filters.versions:
+            if "last" in filters.versions:
+                version_terms.append(o.is_latest == true())
+            if "first" in filters.versions:
+                version_terms.append(o.is_first == true())
+            if exact:
+                version_terms.append(o.version.in_(exact))
+            conditions.append(or_(*version_terms) if version_terms else false())
+        if after is not None:
+            conditions.append(o.seq > _decode_next(after))
+        query = (
+            select(o.seq, o.object_id, o.version, o.date_added, o.body, o.tlp, o.spec_version)
+            .where(and_(*conditions)).order_by(o.seq).limit(size + 1)
+        )
+        with self.engine.connect() as db:
+            rows = [dict(r._mapping) for r in db.execute(query)]
+        more = len(rows) > size
+        rows = rows[:size]
+        return Page(rows, more, _encode_next(rows[-1]["seq"]) if more else None)
+
+    def _tlp_condition(self, partner: Partner) -> Any:
+        o = t.objects.c
+        open_levels = [tlp.name for tlp in TLP if tlp <= partner.max_tlp and tlp not in (TLP.AMBER_STRICT, TLP.RED)]
+        named = [TLP.AMBER_STRICT.name, TLP.RED.name]
+        return or_(o.tlp.in_(open_levels), and_(o.tlp.in_(named), o.recipients.contains(f" {partner.id} ", autoescape=True)))
+
+    def delete_object(self, collection_id: str, object_id: str, filters: Filters) -> int:
+        """Delete the selected versions (every version unless ``match[version]`` narrows it)."""
+        o = t.objects.c
+        conditions: list[Any] = [o.collection_id == collection_id, o.object_id == object_id]
+        if "all" not in filters.versions:
+            exact = [v for v in filters.versions if v not in ("last", "first")]
+            terms: list[Any] = [o.version.in_(exact)] if exact else []
+            if "last" in filters.versions:
+                terms.append(o.is_latest == true())
+            if "first" in filters.versions:
+                terms.append(o.is_first == true())
+            conditions.append(or_(*terms) if terms else false())
+        if filters.spec_versions:
+            conditions.append(o.spec_version.in_(filters.spec_versions))
+        with self.engine.begin() as db:
+            deleted = db.execute(delete(t.objects).where(*conditions)).rowcount
+            remaining = db.execute(select(o.seq, o.version).where(o.collection_id == collection_id,
+                                                                  o.object_id == object_id)).all()
+            if remaining:
+                newest = max(remaining, key=lambda r: r.version)
+                oldest = min(remaining, key=lambda r: r.version)
+                db.execute(update(t.objects).where(o.collection_id == collection_id, o.object_id == object_id)
+                           .values(is_latest=o.seq == newest.seq, is_first=o.seq == oldest.seq))
+        return int(deleted or 0)
+
+    def status(self, partner: Partner, status_id: str) -> dict[str, Any]:
+        with self.engine.connect() as db:
+            row = db.execute(select(t.statuses.c.body).where(t.statuses.c.id == status_id,
+                                                             t.statuses.c.partner_id == partner.id)).first()
+        if row is None:
+            raise NotFoundError(f"no status {status_id!r}")
+        body: dict[str, Any] = json.loads(row.body)
+        return body
+
+    def record_delivery(self, partner: Partner, collection_id: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        served = [[r["object_id"], r["version"], r["tlp"]] for r in rows]
+        with self.engine.begin() as db:
+            db.execute(insert(t.deliveries).values(at=format_timestamp(_now_us()), partner_id=partner.id,
+                                                   collection_id=collection_id, objects=json.dumps(served)))
+
+    def deliveries(self, partner_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(t.deliveries).order_by(t.deliveries.c.id)
+        if partner_id is not None:
+            query = query.where(t.deliveries.c.partner_id == partner_id)
+        with self.engine.connect() as db:
+            return [
+                {"at": r.at, "partner": r.partner_id, "collection": r.collection_id, "objects": json.loads(r.objects)}
+                for r in db.execute(query)
+            ]
+
+
+def _collection_resource(cid: str, title: str, description: str | None, read: bool, write: bool) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "id": cid, "title": title, "can_read": read, "can_write": write,
+        "media_types": ["application/stix+json;version=2.1"],
+    }
+    if description:
+        resource["description"] = description
+    return resource
+
+
+def _encode_next(seq: int) -> str:
+    return f"s{seq}"
+
+
+def _decode_next(token: str) -> int:
+    if not token.startswith("s") or not token[1:].isdigit():
+        raise ValueError(f"not a next token of this server: {token[:40]!r}")
+    return int(token[1:])
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
