@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-__all__ = ["EDGE_SCHEMA", "EVIDENCE_SCHEMA", "Community", "DetectionRun", "EvidencePost"]
+__all__ = ["EDGE_SCHEMA", "EVIDENCE_SCHEMA", "Community", "DetectionRun", "EvidencePost", "NullModelReport"]
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -65,6 +65,20 @@ class Community:
 
 
 @dataclass(frozen=True)
+class NullModelReport:
+    """What the null model (shuffled corpora without coordination) says about one behaviour of a run."""
+
+    behaviour: str
+    null_model: str  # permute-accounts | circular-shift
+    pairs_tested: int  # pairs of accounts that could reach the minimum of co-actions
+    edges: int  # observed edges at or above the minimum
+    significant_edges: int
+    p_threshold: float  # largest p-value accepted by Benjamini–Hochberg
+    null_edges_mean: float  # edges at or above the minimum in one shuffled corpus, on average
+    expected_false_edges: float  # edges of one shuffled corpus that pass the same cut-off, on average
+
+
+@dataclass(frozen=True)
 class DetectionRun:
     """One reproducible run: the parameters and corpus version that produced the findings."""
 
@@ -77,3 +91,4 @@ class DetectionRun:
     significant_edges: int
     expected_false_edges: float  # edges a corpus of the same shape without coordination would yield
     communities: tuple[Community, ...] = field(default_factory=tuple)
+    null_model: tuple[NullModelReport, ...] = field(default_factory=tuple)  # one per behaviour tested

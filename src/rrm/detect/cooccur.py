@@ -1,0 +1,151 @@
+"""Co-actions: pairs of accounts that acted on the same object within a sliding window, in DuckDB.
+
+Every object detector reduces the corpus to *actions* — one row per (account, object, time, post) in
+a table with the columns of ``ACTION_SCHEMA`` — and this module turns actions into pairs. The join
+is vectorised and bounded: actions are keyed by (object, time bucket of width Δt) and each action is
+matched against its own and the two neighbouring buckets, so the join never builds the pairs of
+actions further apart than 2Δt, and the filter ``|t_a - t_b| <= Δt`` keeps exactly the sliding-window
+pairs (no bin boundaries). Objects acted on by more than ``cap`` accounts are sampled down to ``cap``
+accounts, chosen by a hash of account, object and seed, so a viral object cannot blow up the count
+of pairs (with rarity weights it carries almost no weight anyway).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from rrm._duckdb import arrow_table
+
+__all__ = ["ACTION_SCHEMA", "MATCH_SCHEMA", "matched_pairs", "object_weights", "pair_counts"]
+
+ACTION_SCHEMA = pa.schema(
+    [
+        pa.field("account", pa.string()),  # "platform:account_id"
+        pa.field("object", pa.string()),  # what was acted on: post id, URL, text cluster...
+        pa.field("t", pa.int64()),  # microseconds since the epoch
+        pa.field("post", pa.string()),  # the post that acted
+    ]
+)
+
+MATCH_SCHEMA = pa.schema(
+    [
+        pa.field("account_a", pa.string()),
+        pa.field("account_b", pa.string()),
+        pa.field("object", pa.string()),
+        pa.field("post_a", pa.string()),
+        pa.field("post_b", pa.string()),
+        pa.field("t_a", pa.int64()),
+        pa.field("t_b", pa.int64()),
+    ]
+)
+"""For each pair and object, the two posts closest in time."""
+
+
+def object_weights(db: duckdb.DuckDBPyConnection, actions: str, weights: str) -> None:
+    """Create table ``weights`` (object, accounts, w): rarity weight ``1 / ln(1 + accounts)``."""
+    db.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {weights} AS
+            SELECT object, count(DISTINCT account) AS accounts, 1.0 / ln(1 + count(DISTINCT account)) AS w
+            FROM {actions} GROUP BY object"""
+    )
+
+
+def _sampled(actions: str, cap: int | None, seed: int) -> str:
+    if cap is None:
+        return f"SELECT account, object, t, post FROM {actions}"
+    return f"""
+        SELECT s.account, s.object, s.t, s.post FROM {actions} s SEMI JOIN (
+            SELECT object, account FROM (SELECT DISTINCT object, account FROM {actions})
+            QUALIFY count(*) OVER (PARTITION BY object) <= {int(cap)}
+                 OR row_number() OVER (PARTITION BY object ORDER BY hash(account, object, {int(seed)})) <= {int(cap)}
+        ) k USING (object, account)"""
+
+
+def _matches_sql(actions: str, window_us: int, cap: int | None, seed: int, by_post: bool = False) -> str:
+    """One row per (pair, object, post of a, post of b) within the window, account_a < account_b.
+
+    With ``by_post`` the object is not part of the join (any two actions within the window match) and
+    the ``object`` column is the post of ``account_a``: that is how ``sync-activity`` counts.
+    """
+    same_object = "" if by_post else "x.object = y.object AND "
+    obj = "x.post" if by_post else "x.object"
+    return f"""
+        WITH s AS ({_sampled(actions, cap, seed)}),
+        b AS (SELECT account, object, t, post, t // {window_us} AS k FROM s),
+        b3 AS (SELECT account, object, t, post, k + d AS k FROM b, (VALUES (-1), (0), (1)) v(d))
+        SELECT x.account AS account_a, y.account AS account_b, {obj} AS object, x.object AS slot,
+               x.post AS post_a, y.post AS post_b, x.t AS t_a, y.t AS t_b
+        FROM b x JOIN b3 y ON {same_object}x.k = y.k
+        WHERE x.account < y.account AND abs(x.t - y.t) <= {window_us}"""
+
+
+def _co_actions(by_post: bool) -> str:
+    if by_post:
+        return "least(count(DISTINCT post_a), count(DISTINCT post_b))::BIGINT"
+    return "count(DISTINCT m.object)::BIGINT"
+
+
+def pair_counts(
+    db: duckdb.DuckDBPyConnection,
+    actions: str,
+    weights: str,
+    *,
+    window_us: int,
+    min_co_actions: int,
+    cap: int | None,
+    seed: int,
+    by_post: bool = False,
+) -> pa.Table:
+    """Pairs with at least ``min_co_actions`` distinct objects: account_a, account_b, co_actions, weight."""
+    return arrow_table(
+        db,
+        f"""WITH m AS (SELECT account_a, account_b, object, any_value(slot) AS slot,
+                              any_value(post_a) AS post_a, any_value(post_b) AS post_b
+                       FROM ({_matches_sql(actions, window_us, cap, seed, by_post)})
+                       GROUP BY account_a, account_b, object)
+            {_AGGREGATE.format(co=_co_actions(by_post), weights=weights, min=int(min_co_actions))}""",
+    )
+
+
+_AGGREGATE = """
+    SELECT account_a, account_b, {co} AS co_actions,
+           (sum(w.w) * {co} / count(DISTINCT m.object))::DOUBLE AS weight
+    FROM m JOIN {weights} w ON w.object = m.slot
+    GROUP BY account_a, account_b HAVING {co} >= {min}"""
+
+
+def matched_pairs(
+    db: duckdb.DuckDBPyConnection,
+    actions: str,
+    weights: str,
+    target: str,
+    *,
+    window_us: int,
+    min_co_actions: int,
+    cap: int | None,
+    seed: int,
+    by_post: bool = False,
+) -> pa.Table:
+    """Like ``pair_counts``, and also create table ``target`` (``MATCH_SCHEMA`` and ``slot``) with the
+    closest posts per pair and object, for the pairs that pass."""
+    order = "(abs(t_a - t_b), post_a, post_b)"
+    co = _co_actions(by_post)
+    db.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {target} AS
+            WITH m AS ({_matches_sql(actions, window_us, cap, seed, by_post)}),
+            closest AS (
+                SELECT account_a, account_b, object, any_value(slot) AS slot,
+                       arg_min(post_a, {order}) AS post_a, arg_min(post_b, {order}) AS post_b,
+                       arg_min(t_a, {order}) AS t_a, arg_min(t_b, {order}) AS t_b
+                FROM m GROUP BY account_a, account_b, object
+            ),
+            kept AS (SELECT account_a, account_b FROM closest m GROUP BY account_a, account_b HAVING {co} >= {int(min_co_actions)})
+            SELECT closest.* FROM closest SEMI JOIN kept USING (account_a, account_b)"""
+    )
+    return arrow_table(
+        db,
+        f"WITH m AS (SELECT * FROM {target}) "
+        + _AGGREGATE.format(co=co, weights=weights, min=int(min_co_actions))
+        + " ORDER BY account_a, account_b",
+    )

@@ -1,0 +1,130 @@
+"""What a detector is, and the common machinery of the detectors that reduce posts to actions."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rrm._duckdb import arrow_table
+from rrm.detect.cooccur import matched_pairs, object_weights
+from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA
+from rrm.detect.params import DetectionParams, NullModel
+
+__all__ = ["ACCOUNT", "TIME_US", "ActionDetector", "Detector", "Observation"]
+
+ACCOUNT = "(p.platform || ':' || p.account_id)"
+"""SQL for the account key of a post ``p``: ``platform:account_id``."""
+TIME_US = "epoch_us(p.created_at)"
+"""SQL for the time of a post ``p`` in microseconds since the epoch."""
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Turns the corpus into co-action edges between accounts, with the posts behind every edge."""
+
+    name: str
+    description: str
+
+    def edges(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> tuple[pa.Table, pa.Table]:
+        """(edges in ``EDGE_SCHEMA`` with null p/q values, evidence in ``EVIDENCE_SCHEMA``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The observed edges of one action detector, and what its significance test needs."""
+
+    behaviour: str
+    edges: pa.Table
+    evidence: pa.Table
+    actions: str  # name of the temporary table of actions (``ACTION_SCHEMA``)
+    weights: str  # name of the temporary table of object weights
+    window_us: int
+    min_co_actions: int
+    by_post: bool
+    null_model: NullModel
+
+
+def _table_name(name: str, kind: str) -> str:
+    return f"_{kind}_" + re.sub(r"[^a-z0-9]", "_", name.lower())
+
+
+class ActionDetector(ABC):
+    """A detector that reduces posts to actions (account, object, time, post) and pairs them in DuckDB.
+
+    Subclasses give ``name``, ``description`` and ``actions_sql``; they may set ``by_post`` (count
+    matched posts rather than objects, ignoring the object in the join) and ``null_model``.
+    """
+
+    name: str
+    description: str
+    by_post: ClassVar[bool] = False
+    null_model: ClassVar[NullModel | None] = None
+
+    @abstractmethod
+    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
+        """A query over the views ``posts`` and ``accounts`` with columns account, object, t (µs), post."""
+
+    def observe(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> Observation:
+        actions, weights, matches = (_table_name(self.name, k) for k in ("actions", "weights", "matches"))
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {actions} AS
+                SELECT account::VARCHAR AS account, object::VARCHAR AS object, t::BIGINT AS t, post::VARCHAR AS post
+                FROM ({self.actions_sql(db, params)}) WHERE object IS NOT NULL AND object <> ''"""
+        )
+        object_weights(db, actions, weights)
+        window_us = params.window_for(self.name) * 1_000_000
+        minimum = params.min_co_actions_for(self.name)
+        pairs = matched_pairs(
+            db, actions, weights, matches, window_us=window_us, min_co_actions=minimum,
+            cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
+        )
+        n = pairs.num_rows
+        edges = pa.table(
+            {
+                "behaviour": pa.array([self.name] * n, pa.string()),
+                "account_a": pairs.column("account_a"),
+                "account_b": pairs.column("account_b"),
+                "co_actions": pairs.column("co_actions"),
+                "weight": pairs.column("weight"),
+                "p_value": pa.nulls(n, pa.float64()),
+                "q_value": pa.nulls(n, pa.float64()),
+            },
+            schema=EDGE_SCHEMA,
+        )
+        found = arrow_table(
+            db,
+            f"""SELECT account_a, account_b, object, post_a, post_b, t_a, t_b FROM {matches}
+                ORDER BY account_a, account_b, t_a, object""",
+        )
+        m = found.num_rows
+        ts = pa.timestamp("us", tz="UTC")
+        evidence = pa.table(
+            {
+                "behaviour": pa.array([self.name] * m, pa.string()),
+                "account_a": found.column("account_a"),
+                "account_b": found.column("account_b"),
+                "object": found.column("object"),
+                "post_a": found.column("post_a"),
+                "post_b": found.column("post_b"),
+                "time_a": pc.cast(found.column("t_a"), ts),
+                "time_b": pc.cast(found.column("t_b"), ts),
+            },
+            schema=EVIDENCE_SCHEMA,
+        )
+        db.execute(f"DROP TABLE IF EXISTS {matches}")
+        return Observation(
+            behaviour=self.name, edges=edges, evidence=evidence, actions=actions, weights=weights,
+            window_us=window_us, min_co_actions=minimum, by_post=self.by_post,
+            null_model=self.null_model or params.null_model,
+        )
+
+    def edges(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> tuple[pa.Table, pa.Table]:
+        observation = self.observe(db, params)
+        return observation.edges, observation.evidence

@@ -1,0 +1,100 @@
+"""The detection pipeline: detectors → significance → fused network → communities, as one run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from rrm.corpus.store import CorpusStore
+from rrm.detect.detectors import ActionDetector, detector_names, get_detector
+from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA, DetectionRun, NullModelReport
+from rrm.detect.network import build_communities, significant
+from rrm.detect.params import DetectionParams
+from rrm.detect.significance import test_edges
+from rrm.errors import NotFoundError
+
+__all__ = ["DetectionResult", "ProgressCallback", "detect", "new_run_id"]
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` between the steps of a run."""
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    """A run and everything it found."""
+
+    run: DetectionRun
+    edges: pa.Table  # EDGE_SCHEMA: every tested edge, with p- and q-values
+    evidence: pa.Table  # EVIDENCE_SCHEMA
+    memberships: dict[str, str]  # account → community_id
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def detect(
+    store: CorpusStore,
+    params: DetectionParams = DetectionParams(),  # noqa: B008  (frozen, so one shared default is safe)
+    detectors: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> DetectionResult:
+    """Run the named detectors (all registered ones by default) on the corpus of ``store``."""
+    names = list(dict.fromkeys(detectors)) if detectors else detector_names()
+    chosen = [get_detector(name) for name in names]
+    total = 2 * len(chosen) + 1
+    done = 0
+
+    def step(stage: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(stage, done, total)
+        done += 1
+
+    db = store.connect()
+    try:
+        posts = int(db.execute("SELECT count(*) FROM posts").fetchall()[0][0])
+        if posts == 0:
+            raise NotFoundError("the corpus is empty: ingest posts first (rrm ingest)")
+        edge_tables: list[pa.Table] = [EDGE_SCHEMA.empty_table()]
+        evidence_tables: list[pa.Table] = [EVIDENCE_SCHEMA.empty_table()]
+        reports: list[NullModelReport] = []
+        for detector in chosen:
+            step(f"{detector.name}: co-actions")
+            if isinstance(detector, ActionDetector):
+                observation = detector.observe(db, params)
+                step(f"{detector.name}: null model")
+                tested, report = test_edges(db, observation, params)
+                reports.append(report)
+                edge_tables.append(tested)
+                evidence_tables.append(observation.evidence)
+            else:
+                edges, evidence = detector.edges(db, params)
+                step(f"{detector.name}: (no null model)")
+                edge_tables.append(edges.cast(EDGE_SCHEMA))
+                evidence_tables.append(evidence.cast(EVIDENCE_SCHEMA))
+        edges = pa.concat_tables(edge_tables).combine_chunks()
+        evidence = pa.concat_tables(evidence_tables).combine_chunks()
+        step("communities")
+        communities, memberships = build_communities(db, edges, evidence, reports, params)
+        if progress is not None:
+            progress("done", total, total)
+    finally:
+        db.close()
+    run = DetectionRun(
+        run_id=new_run_id(),
+        corpus_version=store.version(),
+        created_at=datetime.now(UTC),
+        parameters=params.as_dict(),
+        detectors=tuple(names),
+        edges=edges.num_rows,
+        significant_edges=significant(edges, params.fdr_q).num_rows,
+        expected_false_edges=round(sum(r.expected_false_edges for r in reports), 4),
+        communities=communities,
+        null_model=tuple(reports),
+    )
+    return DetectionResult(run=run, edges=edges, evidence=evidence, memberships=memberships)
