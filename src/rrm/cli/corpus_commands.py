@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rrm.cli.options import JsonOption, WorkspaceOption, console, err_console, print_json, workspace_of
@@ -19,6 +20,17 @@ from rrm.errors import MappingError
 __all__ = ["register"]
 
 corpus_app = typer.Typer(help="Look at and export the corpus of posts and accounts.", no_args_is_help=True)
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def _shown(text: object) -> str:
+    """Adversary text made safe for a terminal: control characters (ANSI escape sequences, bidi
+    overrides, newlines) written as ``\\x1b``-style codes, and Rich markup escaped."""
+    if text is None:
+        return ""
+    value = text if isinstance(text, str) else str(text)
+    return escape(_UNPRINTABLE.sub(lambda m: "\\" + ascii(m.group())[2:-1].lstrip("\\"), value))
 
 
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -52,11 +64,11 @@ def ingest_command(
         TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[records]:,} records"),
         TimeElapsedColumn(), console=err_console, transient=True, disable=as_json,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(source: str, done: int, total: int | None, records: int) -> None:
             if source not in tasks:
-                tasks[source] = bar.add_task(escape(Path(source).name), total=total, records=0)
+                tasks[source] = bar.add_task(_shown(Path(source).name), total=total, records=0)
             bar.update(tasks[source], completed=done, total=total, records=records)
 
         report = ingest(
@@ -68,13 +80,13 @@ def ingest_command(
     else:
         table = Table("source", "format", "read", "stored", "duplicate", "rejected", "batch", title="Ingested")
         for b in report.batches:
-            table.add_row(escape(b.source), b.format, f"{b.records_read:,}", f"{b.stored:,}", f"{b.duplicates:,}",
+            table.add_row(_shown(b.source), b.format, f"{b.records_read:,}", f"{b.stored:,}", f"{b.duplicates:,}",
                           f"{b.rejected:,}", b.batch_id)
         console.print(table)
         if any(b.rejected for b in report.batches):
             console.print("Rejected records are listed by [bold]rrm corpus quarantine[/].")
         for failure in report.failures:
-            err_console.print(f"[red]not ingested:[/] {escape(str(failure))}")
+            err_console.print(f"[red]not ingested:[/] {_shown(failure.message)}")
     if report.failures:
         raise typer.Exit(2)
 
@@ -87,7 +99,7 @@ def formats_command(as_json: JsonOption = False) -> None:
         return
     table = Table("format", "description")
     for name, description in formats.items():
-        table.add_row(name, escape(description))
+        table.add_row(name, _shown(description))
     console.print(table)
 
 
@@ -110,11 +122,11 @@ def stats_command(
                         ("hashtag", stats.top_hashtags)):
         table = Table(title, "posts", title=f"Top {title}s" if title in {"domain", "hashtag"} else None)
         for name, n in rows:
-            table.add_row(escape(name), f"{n:,}")
+            table.add_row(_shown(name), f"{n:,}")
         console.print(table)
     accounts = Table("platform", "account", "posts", title="Most active accounts")
     for platform_name, account, n in stats.top_accounts:
-        accounts.add_row(escape(platform_name), escape(account), f"{n:,}")
+        accounts.add_row(_shown(platform_name), _shown(account), f"{n:,}")
     console.print(accounts)
 
 
@@ -126,7 +138,7 @@ def export_command(
 ) -> None:
     """Export every post as Parquet or CSV."""
     count = export_posts(CorpusStore(workspace_of(workspace)), target, fmt)
-    console.print(f"wrote {count:,} posts to {escape(str(target))}")
+    console.print(f"wrote {count:,} posts to {_shown(target)}")
 
 
 @corpus_app.command("batches")
@@ -138,7 +150,7 @@ def batches_command(workspace: WorkspaceOption = None, as_json: JsonOption = Fal
         return
     table = Table("batch", "source", "format", "sha256", "finished", "read", "stored", "duplicate", "rejected")
     for b in batches:
-        table.add_row(b.batch_id, escape(b.source), b.format, b.sha256[:12], f"{b.finished_at:%Y-%m-%d %H:%M:%S}",
+        table.add_row(b.batch_id, _shown(b.source), b.format, b.sha256[:12], f"{b.finished_at:%Y-%m-%d %H:%M:%S}",
                       f"{b.records_read:,}", f"{b.stored:,}", f"{b.duplicates:,}", f"{b.rejected:,}")
     console.print(table)
 
@@ -157,7 +169,7 @@ def quarantine_command(
         return
     table = Table("source", "line", "field", "reason", "excerpt", title="Quarantine")
     for r in records:
-        table.add_row(escape(r.source), str(r.line or ""), escape(r.field or ""), escape(r.reason), escape(r.excerpt or ""))
+        table.add_row(_shown(r.source), str(r.line or ""), _shown(r.field), _shown(r.reason), _shown(r.excerpt))
     console.print(table)
 
 

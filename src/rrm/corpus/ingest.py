@@ -10,7 +10,7 @@ from typing import IO
 from rrm.corpus.formats.base import IngestFormat
 from rrm.corpus.formats.registry import detect, get_format
 from rrm.corpus.normalise import Normaliser
-from rrm.corpus.sources import InputSource, expand_inputs
+from rrm.corpus.sources import Fetch, InputSource, download, expand_inputs
 from rrm.corpus.store import BatchRecord, CorpusStore
 from rrm.errors import InputError
 
@@ -41,6 +41,16 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return self._inner.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.count = self._inner.seek(offset, whence)
+        return self.count
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         data = self._inner.read(len(buffer))
         buffer[: len(data)] = data
@@ -59,7 +69,10 @@ def ingest_source(
     progress: Progress | None = None,
 ) -> BatchRecord:
     """Ingest one input as one batch. Raises ``InputError`` (and stores nothing) when the input as a whole is unusable."""
-    chosen = fmt or detect(source.head(), source.name)
+    head = source.head()
+    if not head.strip():
+        raise InputError("the input is empty; nothing to ingest", source=source.name)
+    chosen = fmt or detect(head, source.name)
     digest = source.sha256()
     total = source.path.stat().st_size if source.member is None else None
     records = 0
@@ -95,18 +108,31 @@ def ingest(
     platform: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    fetch: Fetch = download,
 ) -> IngestReport:
-    """Ingest files, folders, zip archives and URLs. A bad input is reported and skipped; the others go on."""
+    """Ingest files, folders, zip archives and URLs. A bad input is reported and skipped; the others go on.
+
+    Each input (a file, a zip member, a download) is one batch, stored whole or not at all. An input
+    that cannot be used at all (missing, empty, unknown format, decompression bomb...) is reported in
+    ``failures`` and stores nothing; bad records inside a usable input go to the quarantine.
+    """
     fmt = get_format(format_name, options) if format_name else None
-    sources = expand_inputs(targets, store.staging_dir / "downloads")
     batches: list[BatchRecord] = []
     failures: list[InputError] = []
-    for source in sources:
-        try:
-            batches.append(ingest_source(store, source, fmt, platform=platform, batch_size=batch_size, progress=progress))
-        except InputError as error:
-            failures.append(error)
-        finally:
-            if source.name.startswith(("http://", "https://")):
-                source.path.unlink(missing_ok=True)
+    with store.scratch() as downloads:
+        for target in targets:
+            try:
+                sources = expand_inputs([target], downloads, fetch)
+            except InputError as error:
+                failures.append(error)
+                continue
+            for source in sources:
+                try:
+                    batches.append(
+                        ingest_source(store, source, fmt, platform=platform, batch_size=batch_size, progress=progress)
+                    )
+                except InputError as error:
+                    failures.append(error)
+            for fetched in {s.path for s in sources if s.path.parent == downloads}:
+                fetched.unlink(missing_ok=True)
     return IngestReport(batches, failures)

@@ -2,7 +2,10 @@
 
 Every stream is read incrementally and guarded: a compressed input that expands past
 ``MAX_EXPANSION_RATIO`` times its stored size (and past ``EXPANSION_FLOOR`` bytes) is refused as a
-probable decompression bomb, and a download larger than ``MAX_DOWNLOAD_BYTES`` is refused.
+probable decompression bomb, and a download larger than ``MAX_DOWNLOAD_BYTES`` is refused. Zip
+members are checked twice: from the sizes the archive declares, before anything is read, and while
+they are read, since declared sizes are written by whoever made the archive. Zip archives are
+expanded one level only: a zip inside a zip is not opened.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import hashlib
 import io
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import httpx
 
@@ -26,7 +30,9 @@ __all__ = [
     "EXPANSION_FLOOR",
     "MAX_DOWNLOAD_BYTES",
     "MAX_EXPANSION_RATIO",
+    "Fetch",
     "InputSource",
+    "download",
     "expand_inputs",
 ]
 
@@ -35,11 +41,31 @@ EXPANSION_FLOOR = 256 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 
+Fetch = Callable[[str, Path], Path]
+"""Downloads a URL into a folder and returns the file: ``download``, or a test's stand-in."""
+
+
+class _Decompressing(Protocol):
+    """What ``gzip.GzipFile`` and ``zipfile.ZipExtFile`` offer the guard."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seekable(self) -> bool: ...
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+_CORRUPT = (zipfile.BadZipFile, gzip.BadGzipFile, EOFError, zlib.error)
+
 
 class _ExpansionGuard(io.RawIOBase):
     """Counts decompressed bytes and refuses to go past the allowed expansion of ``stored_size``."""
 
-    def __init__(self, inner: IO[bytes], stored_size: int, name: str) -> None:
+    def __init__(self, inner: _Decompressing, stored_size: int, name: str) -> None:
         self._inner = inner
         self._limit = max(EXPANSION_FLOOR, stored_size * MAX_EXPANSION_RATIO)
         self._name = name
@@ -48,8 +74,21 @@ class _ExpansionGuard(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return self._inner.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._seen = self._inner.seek(offset, whence)
+        return self._seen
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
+        try:
+            data = self._inner.read(len(buffer))
+        except _CORRUPT as exc:
+            raise InputError(f"corrupt compressed data: {exc}", source=self._name) from exc
         self._seen += len(data)
         if self._seen > self._limit:
             raise ArchiveLimitError(
@@ -75,26 +114,29 @@ class InputSource:
 
     @contextmanager
     def open(self) -> Iterator[IO[bytes]]:
-        """The decompressed content, guarded against decompression bombs."""
+        """The decompressed content, guarded against decompression bombs and corrupt data."""
+        with ExitStack() as stack:
+            yield self._open(stack)
+
+    def _open(self, stack: ExitStack) -> IO[bytes]:
         stored = self.path.stat().st_size
         try:
             if self.member is not None:
-                with zipfile.ZipFile(self.path) as archive:
-                    info = archive.getinfo(self.member)
-                    with archive.open(info) as raw:
-                        guarded = _ExpansionGuard(raw, max(info.compress_size, 1), self.name)
-                        yield io.BufferedReader(guarded, buffer_size=1 << 20)
-                return
-            with self.path.open("rb") as handle:
-                if _is_gzip(handle):
-                    inner = gzip.GzipFile(fileobj=handle, mode="rb")
-                    yield io.BufferedReader(_ExpansionGuard(inner, stored, self.name), buffer_size=1 << 20)
-                else:
-                    yield handle
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:
-            if isinstance(exc, gzip.BadGzipFile | zipfile.BadZipFile | EOFError):
-                raise InputError(f"corrupt compressed data: {exc}", source=self.name) from exc
-            raise
+                archive = stack.enter_context(zipfile.ZipFile(self.path))
+                info = archive.getinfo(self.member)
+                raw = stack.enter_context(archive.open(info))
+                guarded = _ExpansionGuard(raw, max(info.compress_size, 1), self.name)
+                return stack.enter_context(io.BufferedReader(guarded, buffer_size=1 << 20))
+            handle = stack.enter_context(self.path.open("rb"))
+            if not _is_gzip(handle):
+                return handle
+            inner = stack.enter_context(gzip.GzipFile(fileobj=handle, mode="rb"))
+            return stack.enter_context(io.BufferedReader(_ExpansionGuard(inner, stored, self.name), buffer_size=1 << 20))
+        except _CORRUPT as exc:
+            raise InputError(f"corrupt compressed data: {exc}", source=self.name) from exc
+        except (RuntimeError, NotImplementedError) as exc:
+            # zipfile's words for an encrypted member and for a compression method it does not know
+            raise InputError(f"cannot read this zip member: {exc}", source=self.name) from exc
 
     def head(self, size: int = SNIFF_BYTES) -> bytes:
         with self.open() as stream:
@@ -120,20 +162,22 @@ def _is_gzip(handle: IO[bytes]) -> bool:
     return magic == b"\x1f\x8b"
 
 
-def _zip_members(path: Path) -> list[InputSource]:
+def _zip_members(path: Path, name: str | None = None) -> list[InputSource]:
+    """The members of a zip archive, refused whole when one of them declares a bomb-like size."""
+    shown = name or str(path)
     try:
         with zipfile.ZipFile(path) as archive:
             infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"not a readable zip archive: {exc}", source=str(path)) from exc
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InputError(f"not a readable zip archive: {exc}", source=shown) from exc
     for info in infos:
         if info.file_size > max(EXPANSION_FLOOR, max(info.compress_size, 1) * MAX_EXPANSION_RATIO):
             raise ArchiveLimitError(
                 f"member {info.filename!r} declares {info.file_size:,} bytes from {info.compress_size:,} stored; "
                 "refused as a probable decompression bomb",
-                source=str(path),
+                source=shown,
             )
-    return [InputSource(f"{path}!{i.filename}", path, i.filename) for i in infos]
+    return [InputSource(f"{shown}!{i.filename}", path, i.filename) for i in infos]
 
 
 def download(url: str, folder: Path, transport: httpx.BaseTransport | None = None) -> Path:
@@ -164,14 +208,16 @@ def download(url: str, folder: Path, transport: httpx.BaseTransport | None = Non
     return Path(handle.name)
 
 
-def expand_inputs(
-    targets: list[str], download_folder: Path, fetch: Callable[[str, Path], Path] = download
-) -> list[InputSource]:
+def expand_inputs(targets: list[str], download_folder: Path, fetch: Fetch = download) -> list[InputSource]:
     """The inputs named on a command line: files, folders (every file inside), zip archives, URLs."""
     sources: list[InputSource] = []
     for target in targets:
         if target.startswith(("http://", "https://")):
-            sources.append(InputSource(target, fetch(target, download_folder)))
+            fetched = fetch(target, download_folder)
+            if zipfile.is_zipfile(fetched):
+                sources.extend(_zip_members(fetched, target))
+            else:
+                sources.append(InputSource(target, fetched))
             continue
         path = Path(target)
         if not path.exists():

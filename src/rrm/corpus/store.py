@@ -6,18 +6,24 @@ Layout under ``<workspace>/corpus``::
     posts/<batch>.parquet   normalised posts, one file per committed batch
     accounts/<batch>.parquet  account observations of that batch
     staging/<batch>/        work in progress; never read
+    staging/<batch>.lock    held (``flock``) by the process working in ``staging/<batch>/``
 
 A batch (one input) is stored whole or not at all: its chunks are staged, deduplicated against
 ``post_keys`` and against each other, written as one final file, and committed in one catalog
 transaction; only then are the files moved into place. Opening the store finishes the move for a
 committed batch and discards a staged batch that never committed, so a process killed at any point
-leaves a consistent corpus. Spark and any Parquet reader can read ``posts/`` directly.
+leaves a consistent corpus. A staging folder whose lock is held belongs to a live process (another
+``rrm ingest``) and is left alone; the operating system releases the lock of a killed process.
+Spark and any Parquet reader can read ``posts/`` directly.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,9 +42,11 @@ from rrm.corpus.schema import ACCOUNT_SCHEMA, POST_SCHEMA
 from rrm.errors import NotFoundError, WorkspaceError
 from rrm.workspace import Workspace
 
-__all__ = ["BatchRecord", "BatchWriter", "CorpusStore", "QuarantinedRecord"]
+__all__ = ["CATALOG_WAIT_SECONDS", "BatchRecord", "BatchWriter", "CorpusStore", "QuarantinedRecord"]
 
 MEMORY_LIMIT = "600MB"
+CATALOG_WAIT_SECONDS = 30.0
+"""How long to wait for the catalog while another process (an ingest committing) holds it."""
 _QUARANTINE_SCHEMA = pa.schema(
     [("source", pa.string()), ("line", pa.int64()), ("field", pa.string()), ("reason", pa.string()), ("excerpt", pa.string())]
 )
@@ -84,6 +92,35 @@ def _sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join(sql_path(p) for p in paths) + "]"
 
 
+class _FolderLock:
+    """An exclusive ``flock`` on ``<folder>.lock``, taken before the folder exists and held while it is used.
+
+    The operating system drops the lock when its process dies, however it dies, so a folder whose lock
+    can be taken is abandoned work, and a folder whose lock cannot be taken belongs to a live process.
+    """
+
+    def __init__(self, folder: Path, *, wait: bool) -> None:
+        self.path = folder.with_name(folder.name + ".lock")
+        self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self, *, remove: bool = True) -> None:
+        if self._fd is None:
+            return
+        if remove:
+            self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+        self._fd = None
+
+
 class CorpusStore:
     """The corpus of one workspace."""
 
@@ -103,10 +140,20 @@ class CorpusStore:
 
     @contextmanager
     def _catalog(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        try:
-            db = duckdb.connect(str(self._catalog_path))
-        except duckdb.IOException as exc:
-            raise WorkspaceError(f"the corpus {self.root} is in use by another process or unreadable: {exc}") from exc
+        deadline = time.monotonic() + CATALOG_WAIT_SECONDS
+        pause = 0.05
+        while True:
+            try:
+                db = duckdb.connect(str(self._catalog_path))
+                break
+            except duckdb.IOException as exc:
+                # DuckDB lets one process at a time open the file; an ingest holds it while it commits.
+                if "lock" not in str(exc).lower() or time.monotonic() + pause > deadline:
+                    raise WorkspaceError(
+                        f"the corpus {self.root} is in use by another process or unreadable: {exc}"
+                    ) from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
         try:
             db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             db.execute("SET TimeZone = 'UTC'")
@@ -116,13 +163,25 @@ class CorpusStore:
             db.close()
 
     def _recover(self, committed: set[str]) -> None:
-        for staged in self.staging_dir.iterdir():
-            if not staged.is_dir() or staged.name == "duckdb-tmp":
+        """Finish committed batches and discard abandoned work; leave work of live processes alone."""
+        for staged in sorted(self.staging_dir.iterdir()):
+            if staged.name == "duckdb-tmp":
                 continue
-            if staged.name in committed:
-                self._publish(staged.name)
-            else:
-                shutil.rmtree(staged, ignore_errors=True)
+            if not staged.is_dir():
+                if staged.suffix == ".lock" and not staged.with_suffix("").exists():
+                    lock = _FolderLock(staged.with_suffix(""), wait=False)
+                    lock.release(remove=lock.held)
+                continue
+            lock = _FolderLock(staged, wait=False)
+            if not lock.held:
+                continue
+            try:
+                if staged.name in committed:
+                    self._publish(staged.name)
+                else:
+                    shutil.rmtree(staged, ignore_errors=True)
+            finally:
+                lock.release()
 
     def _publish(self, batch_id: str) -> None:
         staged = self.staging_dir / batch_id
@@ -140,6 +199,18 @@ class CorpusStore:
             writer.commit()
         finally:
             writer.discard()
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A private folder under ``staging/`` (for downloads), removed afterwards or when found abandoned."""
+        folder = self.staging_dir / f"scratch-{uuid.uuid4().hex}"
+        lock = _FolderLock(folder, wait=True)
+        folder.mkdir()
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            lock.release()
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -211,6 +282,7 @@ class BatchWriter:
         self.format_name = format_name
         self.started_at = datetime.now(UTC)
         self.folder = store.staging_dir / self.batch_id
+        self._lock = _FolderLock(self.folder, wait=True)
         self.folder.mkdir(parents=True)
         self.records_read = 0
         self.valid = 0
@@ -295,7 +367,8 @@ class BatchWriter:
             final_posts.unlink(missing_ok=True)
             final_accounts.unlink(missing_ok=True)
         self.store._publish(self.batch_id)
-        self.record = BatchRecord(*values)  # type: ignore[arg-type]
+        self._lock.release()
+        self.record = BatchRecord(*values)
         return self.record
 
     def _write_final_posts(self, db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> int:
@@ -348,3 +421,4 @@ class BatchWriter:
     def discard(self) -> None:
         if not self._committed:
             shutil.rmtree(self.folder, ignore_errors=True)
+        self._lock.release()

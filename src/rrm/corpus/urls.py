@@ -1,21 +1,26 @@
 """Canonical URLs and registrable domains, so that the same link written two ways counts once.
 
-Canonicalisation lower-cases the scheme and host, drops default ports and fragments, and removes
-tracking parameters (``utm_*``, ``fbclid``, ``gclid``...). Link shorteners are kept as they are, and recorded,
-because resolving them would mean contacting the adversary's infrastructure.
+Canonicalisation lower-cases the scheme and host, writes international hosts in their ASCII form
+(IDNA 2008 with UTS #46 mapping, so ``fußball.de`` and ``fussball.de`` stay different), drops
+credentials, default ports and fragments, removes tracking parameters (``utm_*``, ``fbclid``,
+``gclid``...) and normalises percent-escapes (RFC 3986 section 6.2.2) without decoding reserved
+characters. Link shorteners are kept as they are, and recorded, because resolving them would mean
+contacting the adversary's infrastructure. Text that is no URL, and URLs without a host
+(``mailto:``, ``javascript:``), come back unchanged with no domain.
 
 Registrable domains come from the Public Suffix List shipped with ``publicsuffixlist``: no network.
+A host that is not a valid DNS name (spaces, labels over 63 characters...) has no domain.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+import idna
 from publicsuffixlist import PublicSuffixList
 
 __all__ = ["SHORTENER_DOMAINS", "TRACKING_PARAMETERS", "CanonicalUrl", "canonicalise", "registrable_domain"]
@@ -40,6 +45,14 @@ SHORTENER_DOMAINS = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PSL = PublicSuffixList()
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_OPAQUE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?![0-9]+(?:[/?#]|$))")
+"""``mailto:x@y``, ``javascript:...``, ``urn:...``: a scheme with no authority (but not ``host:port``)."""
+_DNS_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
+_ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ALLOWED = _UNRESERVED | frozenset("!$&'()*+,;=:@/?%")
+_PLAIN = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*")
+"""Text that needs no percent-escape normalisation at all: the common case, checked in C."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +67,74 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMETERS or lowered.startswith(_TRACKING_PREFIXES)
 
 
+def _ip(host: str) -> str | None:
+    """The normalised form of an IP address, or None; cheap for names, which never start like addresses."""
+    if not host or not (host[0].isdigit() or ":" in host):
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def _ascii_host(host: str) -> str:
+    """``host`` lower-cased, international names in their ``xn--`` form where they can be encoded."""
+    host = host.strip().rstrip(".").lower()
+    if host.isascii():
+        return host
+    try:
+        return str(idna.encode(host, uts46=True).decode("ascii"))
+    except (idna.IDNAError, UnicodeError):
+        pass
+    try:
+        return host.encode("idna").decode("ascii")  # IDNA 2003, for names IDNA 2008 no longer allows
+    except UnicodeError:
+        return host
+
+
 @lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str | None:
     """``news.bbc.co.uk`` → ``bbc.co.uk``; an IP address is its own domain; None when there is none."""
-    host = host.strip(".").lower()
+    host = _ascii_host(host.strip("."))
     if not host:
         return None
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host
-    except ValueError:
-        pass
+    address = _ip(host.strip("[]"))
+    if address is not None:
+        return address
+    if len(host) > 253 or not _DNS_NAME.match(host) or host.rsplit(".", 1)[-1].isdigit():
+        return None  # not a DNS name, or a mangled IP address such as 127.000.0.1
     suffix = _PSL.privatesuffix(host)
     return str(suffix) if suffix else None
+
+
+def _escapes(part: str) -> str:
+    """Percent-escapes normalised: unreserved characters decoded, hex upper-cased, other characters escaped."""
+    if _PLAIN.fullmatch(part):
+        return part
+
+    def one(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    out = []
+    for char in _ESCAPE.sub(one, part):
+        if char in _ALLOWED:
+            out.append(char)
+        else:
+            out.extend(f"%{b:02X}" for b in char.encode("utf-8", "surrogatepass"))
+    return "".join(out)
+
+
+def _query(query: str) -> str:
+    """The query without tracking parameters; the others kept as written, in their order."""
+    if not query:
+        return ""
+    kept = []
+    for pair in query.split("&"):
+        name = unquote(pair.split("=", 1)[0].replace("+", " "))
+        if pair and not _is_tracking(name):
+            kept.append(_escapes(pair))
+    return "&".join(kept)
 
 
 @lru_cache(maxsize=262144)
@@ -74,6 +142,8 @@ def canonicalise(url: str) -> CanonicalUrl:
     """The canonical form of ``url``; text that is no URL comes back stripped, with no domain."""
     text = url.strip()
     if not _SCHEME.match(text):
+        if _OPAQUE.match(text):
+            return CanonicalUrl(text, None, False)
         if text.startswith("//") or "." in text.split("/", 1)[0]:
             text = "http://" + text.lstrip("/")
         else:
@@ -84,14 +154,14 @@ def canonicalise(url: str) -> CanonicalUrl:
     except ValueError:
         return CanonicalUrl(text, None, False)
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    host = _ascii_host(parts.hostname or "")
+    if not host:
+        return CanonicalUrl(text, None, False)
+    host = _ip(host) or host
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
         netloc = f"{netloc}:{port}"
-    path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=-._~") or "/"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)])
-    canonical = urlunsplit((scheme, netloc, path, query, ""))
+    path = _escapes(parts.path) or "/"
+    canonical = urlunsplit((scheme, netloc, path, _query(parts.query), ""))
     domain = registrable_domain(host)
     return CanonicalUrl(canonical, domain, domain in SHORTENER_DOMAINS or host in SHORTENER_DOMAINS)
