@@ -83,11 +83,6 @@ def test_bad_timestamps(store: CorpusStore, tmp_path: Path, bad_time: str) -> No
     assert (rejection.source, rejection.line, rejection.field) == (str(path), 3, "created_at")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalise.py: to_timestamp() on an epoch number beyond DuckDB's range raises ConversionException "
-    "and aborts the whole input instead of rejecting the record",
-)
 def test_epoch_out_of_range_is_rejected_not_fatal(store: CorpusStore, tmp_path: Path) -> None:
     path = write(tmp_path / "epoch.csv", HEADER + cnt_row(1) + cnt_row(2, timestamp="99999999999999999") + cnt_row(3))
     (batch,) = ingest(store, [str(path)]).batches
@@ -116,11 +111,6 @@ def test_missing_required_fields(store: CorpusStore, tmp_path: Path) -> None:
     assert [(r.line, r.field) for r in store.quarantine()] == [(3, "post_id"), (4, "account_id"), (5, "created_at")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="formats/csv_table.py promises to reject a record with a NUL byte but stores it (Python 3.11's csv "
-    "accepts NUL, and there is no check)",
-)
 def test_nul_bytes(store: CorpusStore, tmp_path: Path) -> None:
     path = write(tmp_path / "nul.csv", HEADER + cnt_row(1) + "2,u2,user_2,,,a\x00b,1606451170,\n" + cnt_row(3))
     (batch,) = ingest(store, [str(path)]).batches

@@ -7,10 +7,9 @@ import pkgutil
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
-from rrm.cli.options import err_console
+from rrm.cli.options import err_console, shown
 from rrm.errors import InputError, RRMError
 
 __all__ = ["app", "main"]
@@ -23,7 +22,7 @@ class _RRMGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except RRMError as error:
-            err_console.print(f"[red]Error:[/] {escape(error.message)}")
+            err_console.print(f"[red]Error:[/] {shown(error.message)}")
             raise typer.Exit(2 if isinstance(error, InputError) else 1) from error
 
 

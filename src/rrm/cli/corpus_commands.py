@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rrm.cli.options import JsonOption, WorkspaceOption, console, err_console, print_json, workspace_of
+from rrm.cli.options import JsonOption, WorkspaceOption, console, err_console, print_json, shown, workspace_of
 from rrm.corpus import CorpusStore, corpus_stats, export_posts, ingest
 from rrm.corpus.export import ExportFormat
 from rrm.corpus.formats import all_formats
@@ -21,16 +19,6 @@ __all__ = ["register"]
 
 corpus_app = typer.Typer(help="Look at and export the corpus of posts and accounts.", no_args_is_help=True)
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-
-
-def _shown(text: object) -> str:
-    """Adversary text made safe for a terminal: control characters (ANSI escape sequences, bidi
-    overrides, newlines) written as ``\\x1b``-style codes, and Rich markup escaped."""
-    if text is None:
-        return ""
-    value = text if isinstance(text, str) else str(text)
-    return escape(_UNPRINTABLE.sub(lambda m: "\\" + ascii(m.group())[2:-1].lstrip("\\"), value))
 
 
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -68,7 +56,7 @@ def ingest_command(
 
         def progress(source: str, done: int, total: int | None, records: int) -> None:
             if source not in tasks:
-                tasks[source] = bar.add_task(_shown(Path(source).name), total=total, records=0)
+                tasks[source] = bar.add_task(shown(Path(source).name), total=total, records=0)
             bar.update(tasks[source], completed=done, total=total, records=records)
 
         report = ingest(
@@ -80,13 +68,13 @@ def ingest_command(
     else:
         table = Table("source", "format", "read", "stored", "duplicate", "rejected", "batch", title="Ingested")
         for b in report.batches:
-            table.add_row(_shown(b.source), b.format, f"{b.records_read:,}", f"{b.stored:,}", f"{b.duplicates:,}",
+            table.add_row(shown(b.source), b.format, f"{b.records_read:,}", f"{b.stored:,}", f"{b.duplicates:,}",
                           f"{b.rejected:,}", b.batch_id)
         console.print(table)
         if any(b.rejected for b in report.batches):
             console.print("Rejected records are listed by [bold]rrm corpus quarantine[/].")
         for failure in report.failures:
-            err_console.print(f"[red]not ingested:[/] {_shown(failure.message)}")
+            err_console.print(f"[red]not ingested:[/] {shown(failure.message)}")
     if report.failures:
         raise typer.Exit(2)
 
@@ -99,7 +87,7 @@ def formats_command(as_json: JsonOption = False) -> None:
         return
     table = Table("format", "description")
     for name, description in formats.items():
-        table.add_row(name, _shown(description))
+        table.add_row(name, shown(description))
     console.print(table)
 
 
@@ -122,11 +110,11 @@ def stats_command(
                         ("hashtag", stats.top_hashtags)):
         table = Table(title, "posts", title=f"Top {title}s" if title in {"domain", "hashtag"} else None)
         for name, n in rows:
-            table.add_row(_shown(name), f"{n:,}")
+            table.add_row(shown(name), f"{n:,}")
         console.print(table)
     accounts = Table("platform", "account", "posts", title="Most active accounts")
     for platform_name, account, n in stats.top_accounts:
-        accounts.add_row(_shown(platform_name), _shown(account), f"{n:,}")
+        accounts.add_row(shown(platform_name), shown(account), f"{n:,}")
     console.print(accounts)
 
 
@@ -138,7 +126,7 @@ def export_command(
 ) -> None:
     """Export every post as Parquet or CSV."""
     count = export_posts(CorpusStore(workspace_of(workspace)), target, fmt)
-    console.print(f"wrote {count:,} posts to {_shown(target)}")
+    console.print(f"wrote {count:,} posts to {shown(target)}")
 
 
 @corpus_app.command("batches")
@@ -150,7 +138,7 @@ def batches_command(workspace: WorkspaceOption = None, as_json: JsonOption = Fal
         return
     table = Table("batch", "source", "format", "sha256", "finished", "read", "stored", "duplicate", "rejected")
     for b in batches:
-        table.add_row(b.batch_id, _shown(b.source), b.format, b.sha256[:12], f"{b.finished_at:%Y-%m-%d %H:%M:%S}",
+        table.add_row(b.batch_id, shown(b.source), b.format, b.sha256[:12], f"{b.finished_at:%Y-%m-%d %H:%M:%S}",
                       f"{b.records_read:,}", f"{b.stored:,}", f"{b.duplicates:,}", f"{b.rejected:,}")
     console.print(table)
 
@@ -169,7 +157,7 @@ def quarantine_command(
         return
     table = Table("source", "line", "field", "reason", "excerpt", title="Quarantine")
     for r in records:
-        table.add_row(_shown(r.source), str(r.line or ""), _shown(r.field), _shown(r.reason), _shown(r.excerpt))
+        table.add_row(shown(r.source), str(r.line or ""), shown(r.field), shown(r.reason), shown(r.excerpt))
     console.print(table)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,10 +11,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from rrm.workspace import Workspace
 
-__all__ = ["JsonOption", "WorkspaceOption", "console", "err_console", "print_json", "workspace_of"]
+__all__ = ["JsonOption", "WorkspaceOption", "console", "err_console", "print_json", "shown", "workspace_of"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -25,6 +27,17 @@ WorkspaceOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def shown(text: object) -> str:
+    """Adversary text made safe for a terminal: control characters (ANSI escape sequences, bidi
+    overrides, newlines) written as ``\\x1b``-style codes, and Rich markup escaped."""
+    if text is None:
+        return ""
+    value = text if isinstance(text, str) else str(text)
+    return escape(_UNPRINTABLE.sub(lambda m: "\\" + ascii(m.group())[2:-1].lstrip("\\"), value))
 
 
 def workspace_of(path: Path | None) -> Workspace:

@@ -65,7 +65,8 @@ class Normaliser:
         return (
             f"CASE WHEN {column} IS NULL THEN NULL "
             f"WHEN {number} IS NOT NULL THEN "
-            f"CASE WHEN abs({number}) > 1e11 THEN to_timestamp({number} / 1000) ELSE to_timestamp({number}) END "
+            f"CASE WHEN abs({number}) < 1e11 THEN to_timestamp({number}) "
+            f"WHEN abs({number}) < 1e14 THEN to_timestamp({number} / 1000) END "
             f"ELSE {parsed} END"
         )
 

@@ -113,7 +113,25 @@ def columns_as_arrow(
         keep = [i for i in range(len(rows)) if i not in bad]
         rejections.extend(bad[i] for i in sorted(bad))
         arrays, lines, _ = columns_as_arrow(header, [rows[i] for i in keep], [lines[i] for i in keep], wanted, source)
-    return arrays, lines, rejections
+    arrays, lines, with_nul = without_nul_bytes(arrays, lines, wanted, source)
+    return arrays, lines, rejections + with_nul
+
+
+def without_nul_bytes(
+    arrays: dict[str, pa.Array], lines: list[int], wanted: Mapping[str, str], source: str
+) -> tuple[dict[str, pa.Array], list[int], list[Rejection]]:
+    """Records with a NUL byte in a field we use are rejected: no text legitimately holds one."""
+    flagged: dict[int, str] = {}
+    for raw, values in arrays.items():
+        if pc.any(pc.match_substring(values, "\x00")).as_py():
+            for index in pc.indices_nonzero(pc.fill_null(pc.match_substring(values, "\x00"), False)).to_pylist():
+                flagged.setdefault(index, wanted.get(raw, raw))
+    if not flagged:
+        return arrays, lines, []
+    rejections = [Rejection(source, lines[i], flagged[i], "NUL byte in field") for i in sorted(flagged)]
+    keep = pa.array([i not in flagged for i in range(len(lines))])
+    return ({raw: values.filter(keep) for raw, values in arrays.items()},
+            [line for i, line in enumerate(lines) if i not in flagged], rejections)
 
 
 @dataclass(frozen=True)
@@ -174,7 +192,7 @@ class CsvTableFormat(IngestFormat):
     def _check_header(self, header: list[str], source: str) -> None:
         missing = [c for c in self.spec.required if c not in header]
         if missing:
-            raise mismatch(self, source, f"missing columns {', '.join(missing)} (header: {', '.join(header)[:200]})")
+            raise mismatch(self, source, f"missing columns {', '.join(missing)} (header: {', '.join(header)[:80]!r})")
 
     def _finish(self, columns: Columns, lines: list[int], rejections: list[Rejection], source: str) -> RawBatch:
         for raw, value in self.spec.constants.items():
@@ -238,7 +256,9 @@ class CsvTableFormat(IngestFormat):
         table = pa.Table.from_batches(batches)
         columns: Columns = {raw: table.column(column).combine_chunks() for raw, column in wanted.items()}
         first_line = done + 2
-        return self._finish(columns, list(range(first_line, first_line + table.num_rows)), [], source)
+        lines = list(range(first_line, first_line + table.num_rows))
+        columns, lines, rejections = without_nul_bytes(columns, lines, wanted, source)
+        return self._finish(columns, lines, rejections, source)
 
     def _read_exact(self, stream: IO[bytes], source: str, batch_size: int, skip: int) -> Iterator[RawBatch]:
         checked = False
