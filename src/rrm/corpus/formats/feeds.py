@@ -23,7 +23,7 @@ from typing import IO, Any, ClassVar
 import feedparser
 
 from rrm.corpus.formats.base import IngestFormat, RawBatch, Rejection
-from rrm.corpus.formats.mapped import batched
+from rrm.corpus.formats.mapped import batched, without_options
 from rrm.corpus.formats.registry import mismatch, register
 from rrm.errors import InputError
 
@@ -164,4 +164,4 @@ class FeedFormat(IngestFormat):
         return batched(self._entries(stream, source), batch_size)
 
 
-register(FeedFormat.name, FeedFormat.description, lambda options: FeedFormat())
+register(FeedFormat.name, FeedFormat.description, without_options(FeedFormat.name, FeedFormat))

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, ClassVar
 
 from rrm.corpus.formats.base import IngestFormat, RawBatch, Rejection, excerpt
 from rrm.corpus.formats.csv_table import CsvSpec, CsvTableFormat
-from rrm.corpus.formats.registry import mismatch, register
+from rrm.corpus.formats.registry import FormatFactory, mismatch, register
 from rrm.corpus.schema import LIST_FIELDS, RAW_FIELDS, REQUIRED_FIELDS
 from rrm.errors import MappingError
 
@@ -40,6 +40,7 @@ __all__ = [
     "iter_json_spilling",
     "resolve_path",
     "text_value",
+    "without_options",
 ]
 
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -344,6 +345,18 @@ def _field_value(field: str, value: object) -> object:
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
     return text_value(value)
+
+
+def without_options(name: str, make: Callable[[], IngestFormat]) -> FormatFactory:
+    """The factory of a format that takes no ``--map``: given one, it raises ``MappingError``."""
+
+    def factory(options: dict[str, str]) -> IngestFormat:
+        if options:
+            raise MappingError(f"the {name} format takes no --map (only csv and jsonl do); got "
+                               f"{', '.join(map(repr, options))}", field=next(iter(options)))
+        return make()
+
+    return factory
 
 
 # --- the mapping --------------------------------------------------------------------------------

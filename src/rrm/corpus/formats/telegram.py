@@ -25,7 +25,7 @@ from typing import IO, ClassVar
 import ijson
 
 from rrm.corpus.formats.base import IngestFormat, RawBatch, Rejection, excerpt
-from rrm.corpus.formats.mapped import batched, text_value
+from rrm.corpus.formats.mapped import batched, text_value, without_options
 from rrm.corpus.formats.registry import mismatch, register
 
 __all__ = ["TelegramFormat"]
@@ -59,7 +59,8 @@ def _entities(message: Mapping[str, object]) -> tuple[str | None, list[Mapping[s
         if isinstance(part, str):
             pieces.append(part)
         elif isinstance(part, dict):
-            pieces.append(part.get("text") if isinstance(part.get("text"), str) else "")  # type: ignore[arg-type]
+            value = part.get("text")
+            pieces.append(value if isinstance(value, str) else "")
             found.append(part)
     return "".join(pieces) or None, found
 
@@ -173,4 +174,4 @@ class TelegramFormat(IngestFormat):
         return batched(self._messages(stream, source), batch_size)
 
 
-register(TelegramFormat.name, TelegramFormat.description, lambda options: TelegramFormat())
+register(TelegramFormat.name, TelegramFormat.description, without_options(TelegramFormat.name, TelegramFormat))

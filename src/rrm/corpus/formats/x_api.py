@@ -32,6 +32,7 @@ from rrm.corpus.formats.mapped import (
     iter_json,
     iter_json_spilling,
     text_value,
+    without_options,
 )
 from rrm.corpus.formats.registry import mismatch, register
 
@@ -341,5 +342,5 @@ class XApiV2Format(IngestFormat):
         return batched(self._records(stream, source), batch_size)
 
 
-register(XApiV1Format.name, XApiV1Format.description, lambda options: XApiV1Format())
-register(XApiV2Format.name, XApiV2Format.description, lambda options: XApiV2Format())
+register(XApiV1Format.name, XApiV1Format.description, without_options(XApiV1Format.name, XApiV1Format))
+register(XApiV2Format.name, XApiV2Format.description, without_options(XApiV2Format.name, XApiV2Format))
