@@ -270,3 +270,11 @@ def test_ingest_from_a_url(ws: str, tmp_path: Path, server: str) -> None:
     assert report["failures"] == [f"{server}/missing.csv: the server answered HTTP 404"]
     staging = Path(ws) / "corpus" / "staging"
     assert [p.name for p in staging.iterdir() if p.name != "duckdb-tmp"] == []  # downloads are removed
+
+
+def test_map_without_format_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "posts.csv"
+    data.write_text("id,user,time\n1,2,1606451170\n")
+    result = CliRunner().invoke(app, ["ingest", str(data), "--map", "post_id=id", "-w", str(tmp_path / "ws")])
+    assert result.exit_code == 2
+    assert "--map describes the columns of a named format" in result.output

@@ -12,7 +12,7 @@ from rrm.corpus.formats.registry import detect, get_format
 from rrm.corpus.normalise import Normaliser
 from rrm.corpus.sources import Fetch, InputSource, download, expand_inputs
 from rrm.corpus.store import BatchRecord, CorpusStore
-from rrm.errors import InputError
+from rrm.errors import InputError, MappingError
 
 __all__ = ["DEFAULT_BATCH_SIZE", "IngestReport", "Progress", "ingest", "ingest_source"]
 
@@ -116,6 +116,8 @@ def ingest(
     that cannot be used at all (missing, empty, unknown format, decompression bomb...) is reported in
     ``failures`` and stores nothing; bad records inside a usable input go to the quarantine.
     """
+    if options and not format_name:
+        raise MappingError("--map describes the columns of a named format: add --format csv or --format jsonl")
     fmt = get_format(format_name, options) if format_name else None
     batches: list[BatchRecord] = []
     failures: list[InputError] = []
