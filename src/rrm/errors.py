@@ -13,6 +13,8 @@ web API) turn them into messages, exit codes and the one JSON error shape.
     │   └── MappingError            a column mapping names a field or column that does not exist
     ├── ConflictError           a change was based on a stale version of what it changes
     ├── SignatureError          a shared bundle is unsigned, signed by an unknown key, or altered
+    ├── SharingDeniedError      an export would exceed what the partner may receive; ``tlp``, ``ceiling``, ``partner``
+    ├── SyncError               a partner node could not be synced; ``node``, ``stage``, ``status``
     ├── PermissionDeniedError   the acting user's role does not allow the action; ``user``, ``role``, ``action``
     └── StateError              the thing is not in a state that allows the action
         └── InvalidTransitionError  a status change the workflow does not allow; ``current``, ``requested``
@@ -30,8 +32,10 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RRMError",
+    "SharingDeniedError",
     "SignatureError",
     "StateError",
+    "SyncError",
     "UnknownFormatError",
     "WorkspaceError",
 ]
@@ -131,3 +135,27 @@ class MappingError(InputError):
 
 class SignatureError(RRMError):
     code = "signature_error"
+
+
+class SharingDeniedError(RRMError):
+    """Sharing this would exceed what the partner's agreement allows (its TLP ceiling)."""
+
+    code = "sharing_denied"
+
+    def __init__(self, message: str, *, tlp: str, ceiling: str, partner: str | None) -> None:
+        super().__init__(message)
+        self.tlp = tlp
+        self.ceiling = ceiling
+        self.partner = partner
+
+
+class SyncError(RRMError):
+    """A partner TAXII node could not be reached or answered wrongly (``stage``: pull or push)."""
+
+    code = "sync_error"
+
+    def __init__(self, message: str, *, node: str, stage: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.node = node
+        self.stage = stage
+        self.status = status
