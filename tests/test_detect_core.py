@@ -78,7 +78,8 @@ FAST = DetectionParams(window_seconds=60, null_shuffles=10)
 
 def test_registry_lists_every_detector() -> None:
     assert detector_names() == sorted(
-        ["co-reshare", "co-link", "co-text", "co-hashtag", "co-reply", "co-mention", "co-image", "sync-activity"]
+        ["co-reshare", "co-amplify", "co-link", "co-text", "co-hashtag", "co-reply", "co-mention", "co-image",
+         "sync-activity"]
     )
     detector = get_detector("co-reshare")
     assert detector.name == "co-reshare" and detector.description

@@ -8,6 +8,10 @@ actions further apart than 2Δt, and the filter ``|t_a - t_b| <= Δt`` keeps exa
 pairs (no bin boundaries). Objects acted on by more than ``cap`` accounts are sampled down to ``cap``
 accounts, chosen by a hash of account, object and seed, so a viral object cannot blow up the count
 of pairs (with rarity weights it carries almost no weight anyway).
+
+Every action has a ``role``: ``PEER`` (0) for the symmetric behaviours, where any two accounts acting
+on the same object pair up; ``SOURCE`` (1) and ``AMPLIFIER`` (2) for directed ones (``co-amplify``: the
+author of a post and the accounts that reshare it), where only a source pairs with an amplifier.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ import pyarrow as pa
 
 from rrm._duckdb import arrow_table
 
-__all__ = ["ACTION_SCHEMA", "MATCH_SCHEMA", "matched_pairs", "object_weights", "pair_counts"]
+__all__ = [
+    "ACTION_SCHEMA", "AMPLIFIER", "MATCH_SCHEMA", "PEER", "SOURCE", "matched_pairs", "object_weights", "pair_counts",
+]
+
+PEER, SOURCE, AMPLIFIER = 0, 1, 2
+"""Roles of an action: peers pair with peers, sources with amplifiers (and never two of a kind)."""
 
 ACTION_SCHEMA = pa.schema(
     [
@@ -25,6 +34,7 @@ ACTION_SCHEMA = pa.schema(
         pa.field("object", pa.string()),  # what was acted on: post id, URL, text cluster...
         pa.field("t", pa.int64()),  # microseconds since the epoch
         pa.field("post", pa.string()),  # the post that acted
+        pa.field("role", pa.int8()),  # PEER, SOURCE or AMPLIFIER
     ]
 )
 
@@ -53,9 +63,9 @@ def object_weights(db: duckdb.DuckDBPyConnection, actions: str, weights: str) ->
 
 def _sampled(actions: str, cap: int | None, seed: int) -> str:
     if cap is None:
-        return f"SELECT account, object, t, post FROM {actions}"
+        return f"SELECT account, object, t, post, role FROM {actions}"
     return f"""
-        SELECT s.account, s.object, s.t, s.post FROM {actions} s SEMI JOIN (
+        SELECT s.account, s.object, s.t, s.post, s.role FROM {actions} s SEMI JOIN (
             SELECT object, account FROM (SELECT DISTINCT object, account FROM {actions})
             QUALIFY count(*) OVER (PARTITION BY object) <= {int(cap)}
                  OR row_number() OVER (PARTITION BY object ORDER BY hash(account, object, {int(seed)})) <= {int(cap)}
@@ -66,18 +76,20 @@ def _matches_sql(actions: str, window_us: int, cap: int | None, seed: int, by_po
     """One row per (pair, object, post of a, post of b) within the window, account_a < account_b.
 
     With ``by_post`` the object is not part of the join (any two actions within the window match) and
-    the ``object`` column is the post of ``account_a``: that is how ``sync-activity`` counts.
+    the ``object`` column is the post of ``account_a``: that is how ``sync-activity`` counts. Peers
+    pair with peers, a source with an amplifier (``x.role + y.role`` is 0 or 3).
     """
     same_object = "" if by_post else "x.object = y.object AND "
     obj = "x.post" if by_post else "x.object"
     return f"""
         WITH s AS ({_sampled(actions, cap, seed)}),
-        b AS (SELECT account, object, t, post, t // {window_us} AS k FROM s),
-        b3 AS (SELECT account, object, t, post, k + d AS k FROM b, (VALUES (-1), (0), (1)) v(d))
+        b AS (SELECT account, object, t, post, role, t // {window_us} AS k FROM s),
+        b3 AS (SELECT account, object, t, post, role, k + d AS k FROM b, (VALUES (-1), (0), (1)) v(d))
         SELECT x.account AS account_a, y.account AS account_b, {obj} AS object, x.object AS slot,
                x.post AS post_a, y.post AS post_b, x.t AS t_a, y.t AS t_b
         FROM b x JOIN b3 y ON {same_object}x.k = y.k
-        WHERE x.account < y.account AND abs(x.t - y.t) <= {window_us}"""
+        WHERE x.account < y.account AND abs(x.t - y.t) <= {window_us}
+          AND x.role + y.role IN ({PEER + PEER}, {SOURCE + AMPLIFIER})"""
 
 
 def _co_actions(by_post: bool) -> str:

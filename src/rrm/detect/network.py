@@ -25,11 +25,12 @@ import leidenalg
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy.stats import hypergeom
 
 from rrm._duckdb import arrow_table
 from rrm.detect.model import Community, EvidencePost
 from rrm.detect.params import DetectionParams
-from rrm.detect.significance import SignificanceReport
+from rrm.detect.significance import SignificanceReport, benjamini_hochberg
 
 __all__ = ["SCORE_WEIGHTS", "build_communities", "significant"]
 
@@ -65,8 +66,62 @@ def _partition(edges: pa.Table, params: DetectionParams) -> list[list[str]]:
         graph, leidenalg.RBConfigurationVertexPartition, weights="weight",
         resolution_parameter=params.resolution, seed=params.seed, n_iterations=-1,
     )
-    groups = [sorted(names[v] for v in members) for members in partition]
+    membership = np.asarray(partition.membership)
+    inside = [i for i, (x, y) in enumerate(graph.get_edgelist()) if membership[x] == membership[y]]
+    core = np.asarray(graph.subgraph_edges(inside, delete_vertices=False).coreness())
+    groups = [sorted(names[v] for v in members if core[v] >= 2) for members in partition]
     return [g for g in groups if len(g) >= params.min_community_size]
+
+
+def _attach(groups: list[list[str]], edges: pa.Table, params: DetectionParams) -> tuple[list[list[str]], dict[str, str]]:
+    """Add to each community the accounts whose tested edges concentrate on it; returns the groups and,
+    for each added account, the community's first member.
+
+    A candidate is an account outside every community with tested edges (at or above the minimum of
+    co-actions, significant or not) to k >= 2 members of a community of n accounts. If its d edges
+    fell at random among the N - 1 other accounts of the tested network, k would follow the
+    hypergeometric law (N - 1, n, d); the tail P(K >= k) is its p-value, Benjamini–Hochberg runs over
+    all candidates at ``fdr_q``, and an account passing for several communities joins the one with
+    the smallest p-value. Weak edges that do not pass one by one thus still bring in an account when
+    most of them lead to the same community, while a hyperactive account whose edges go everywhere
+    stays out.
+    """
+    tested = edges.filter(pc.is_valid(edges.column("q_value"))).select(["account_a", "account_b"])
+    if not groups or tested.num_rows == 0:
+        return groups, {}
+    pairs = tested.group_by(["account_a", "account_b"]).aggregate([])
+    a = pairs.column("account_a").to_numpy(zero_copy_only=False).astype(str)
+    b = pairs.column("account_b").to_numpy(zero_copy_only=False).astype(str)
+    names, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ia, ib = codes[: a.size], codes[a.size :]
+    degree = np.bincount(np.concatenate([ia, ib]), minlength=names.size)
+    group_of = np.full(names.size, -1, dtype=np.int64)
+    index = {name: i for i, name in enumerate(names.tolist())}
+    for g, members in enumerate(groups):
+        for member in members:
+            if member in index:
+                group_of[index[member]] = g
+    outside = np.concatenate([ia, ib])
+    inside = np.concatenate([ib, ia])
+    candidate = (group_of[outside] < 0) & (group_of[inside] >= 0)
+    if not candidate.any():
+        return groups, {}
+    key = outside[candidate] * len(groups) + group_of[inside[candidate]]
+    keys, k = np.unique(key, return_counts=True)
+    account, group = keys // len(groups), keys % len(groups)
+    sizes = np.array([len(g) for g in groups], dtype=np.int64)
+    p = hypergeom.sf(k - 1, names.size - 1, sizes[group], degree[account])
+    q = benjamini_hochberg(np.asarray(p, dtype=np.float64), int(keys.size))
+    passed = np.flatnonzero((k >= 2) & (q <= params.fdr_q))
+    best: dict[int, tuple[float, int]] = {}
+    for i in passed[np.argsort(p[passed], kind="stable")].tolist():
+        best.setdefault(int(account[i]), (float(p[i]), int(group[i])))
+    grown = [list(g) for g in groups]
+    attached: dict[str, str] = {}
+    for acc, (_, g) in sorted(best.items()):
+        grown[g].append(str(names[acc]))
+        attached[str(names[acc])] = groups[g][0]
+    return [sorted(g) for g in grown], attached
 
 
 def _new_account_shares(db: duckdb.DuckDBPyConnection, params: DetectionParams) -> dict[str, bool]:
@@ -106,7 +161,7 @@ def build_communities(
 ) -> tuple[tuple[Community, ...], dict[str, str]]:
     """The communities of the significant edges, best score first, and each account's community."""
     strong = significant(edges, params.fdr_q)
-    groups = _partition(strong, params)
+    groups, attached = _attach(_partition(strong, params), edges, params)
     if not groups:
         return (), {}
     new_accounts = _new_account_shares(db, params)
@@ -118,7 +173,9 @@ def build_communities(
         members = pa.array(members_list, pa.string())
         inner = _inside(strong, members)
         proof = _inside(strong_evidence, members)
-        drafts.append((members_list, inner, proof, _score(members_list, inner, proof, new_accounts, params)))
+        score, parts = _score(members_list, inner, proof, new_accounts, params)
+        parts["attached_accounts"] = float(sum(1 for m in members_list if m in attached))
+        drafts.append((members_list, inner, proof, (score, parts)))
     drafts.sort(key=lambda d: (-d[3][0], d[0][0]))
     communities: list[Community] = []
     memberships: dict[str, str] = {}
@@ -238,6 +295,11 @@ def _explain(
         f"Paired actions were a median {parts['median_gap_seconds']:.1f} s apart "
         f"(window {params.window_seconds} s); {parts['synchronisation']:.0%} were less than {_SYNC_SECONDS:.0f} s apart.",
     ]
+    if parts.get("attached_accounts", 0.0) > 0:
+        lines.append(
+            f"{parts['attached_accounts']:.0f} of the accounts joined through edges that are not significant one by one "
+            "but lead mostly to this community (hypergeometric test against their number of edges)."
+        )
     if parts["new_accounts"] > 0:
         lines.append(
             f"{parts['new_accounts']:.0%} of the accounts with a known creation date were created less than "

@@ -33,14 +33,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import ACTION_SCHEMA, object_weights, pair_counts
+from rrm.detect.cooccur import ACTION_SCHEMA, SOURCE, object_weights, pair_counts
 from rrm.detect.detectors.base import Observation
 from rrm.detect.model import NullModelReport
 from rrm.detect.params import DetectionParams
 
-__all__ = ["SignificanceReport", "benjamini_hochberg", "shuffled_actions", "test_edges"]
+__all__ = ["SignificanceReport", "benjamini_hochberg", "permutation_q_values", "shuffled_actions", "test_edges"]
 
 _STRATA = 64
+_TIES = 1.0 + 1e-9  # p-values this close count as equal (the same weight summed in another order)
 
 
 SignificanceReport = NullModelReport
@@ -61,22 +62,50 @@ def benjamini_hochberg(p_values: np.ndarray, m: int) -> np.ndarray:
     return q
 
 
+def permutation_q_values(p_values: np.ndarray, null_p_values: np.ndarray, shuffles: int) -> np.ndarray:
+    """q-values of the observed edges, by the false discovery rate estimated from the shuffled corpora.
+
+    For a cut-off τ, the estimated FDR is (edges of one shuffled corpus with p ≤ τ, on average) divided by
+    (observed edges with p ≤ τ); the null count is ``(K + 1) / (S + 1)`` for K null edges over S
+    shuffles, so that it is never 0. The q-value of an edge is the smallest estimated FDR of any
+    cut-off that accepts it (Storey & Tibshirani 2003; the permutation estimate of SAM, Tusher et al. 2001).
+    Null edges pass the same selection as observed ones (at least the minimum of co-actions), so the
+    estimate needs no count of untested pairs.
+    """
+    n = p_values.size
+    if n == 0:
+        return p_values.astype(np.float64)
+    order = np.argsort(p_values, kind="stable")
+    ranked = p_values[order]
+    accepted = np.searchsorted(ranked, ranked * _TIES, side="right")
+    null_sorted = np.sort(null_p_values)
+    false = (np.searchsorted(null_sorted, ranked * _TIES, side="right") + 1.0) / (shuffles + 1.0)
+    q_sorted = np.minimum.accumulate((false / accepted)[::-1])[::-1]
+    q = np.empty(n, dtype=np.float64)
+    q[order] = np.minimum(q_sorted, 1.0)
+    return q
+
+
 def shuffled_actions(
     actions: pa.Table, model: str, rng: np.random.Generator, slot_us: int | None, block_us: int
 ) -> pa.Table:
     """One null corpus: the actions with accounts permuted within time blocks of ``block_us``, or each
     account's times shifted circularly.
 
-    With ``slot_us`` the object is recomputed as the time slot of the shifted time (``sync-activity``).
+    ``permute-accounts`` leaves the actions of ``SOURCE`` role in place (an author keeps their posts;
+    who reshares them is shuffled). With ``slot_us`` the object is recomputed as the time slot of the
+    shifted time (``sync-activity``).
     """
     account = actions.column("account")
     t = actions.column("t").to_numpy()
     objects = actions.column("object")
+    role = actions.column("role").to_numpy(zero_copy_only=False)
     if model == "permute-accounts":
-        block = t // block_us
-        in_place = np.argsort(block, kind="stable")
-        shuffled = np.lexsort((rng.random(t.size), block))
-        source = np.empty(t.size, dtype=np.int64)
+        movable = np.flatnonzero(role != SOURCE)
+        block = t[movable] // block_us
+        in_place = movable[np.argsort(block, kind="stable")]
+        shuffled = movable[np.lexsort((rng.random(movable.size), block))]
+        source = np.arange(t.size, dtype=np.int64)
         source[in_place] = shuffled
         account = account.take(pa.array(source))
     elif actions.num_rows:
@@ -87,7 +116,8 @@ def shuffled_actions(
     if slot_us is not None:
         objects = pa.array(np.char.add("slot:", (t // slot_us).astype(str)), pa.string())
     return pa.table(
-        {"account": account, "object": objects, "t": pa.array(t, pa.int64()), "post": actions.column("post")},
+        {"account": account, "object": objects, "t": pa.array(t, pa.int64()), "post": actions.column("post"),
+         "role": actions.column("role")},
         schema=ACTION_SCHEMA,
     )
 
@@ -140,7 +170,9 @@ def test_edges(
     accounts, bins = _bins(db, observation)
     pairs_per_stratum = _pairs_per_stratum(bins)
     m = sum(pairs_per_stratum.values())
-    actions = arrow_table(db, f"SELECT account, object, t, post FROM {observation.actions}")
+    actions = arrow_table(
+        db, f"SELECT account, object, t, post, role FROM {observation.actions} ORDER BY t, account, object, post"
+    ).cast(ACTION_SCHEMA)  # a fixed order: the shuffles permute by position
     rng = np.random.default_rng([params.seed, sum(observation.behaviour.encode())])
     slot_us = observation.window_us if observation.by_post else None
     null_strata: list[np.ndarray] = []
@@ -175,11 +207,11 @@ def test_edges(
     edges = observation.edges
     weights = edges.column("weight").to_numpy()
     p = _tail_p(_strata(edges, accounts, bins), weights, null, pairs_per_stratum, params.null_shuffles)
-    q = benjamini_hochberg(p, m)
-    significant = q <= params.fdr_q
-    p_threshold = float(p[significant].max()) if significant.any() else params.fdr_q / max(m, 1)
     null_p = _tail_p(all_strata, all_weights, null, pairs_per_stratum, params.null_shuffles)
-    expected = float((null_p <= p_threshold).sum()) / params.null_shuffles
+    q = permutation_q_values(p, null_p, params.null_shuffles)
+    significant = q <= params.fdr_q
+    p_threshold = float(p[significant].max()) if significant.any() else 0.0
+    expected = float((null_p <= p_threshold * _TIES).sum()) / params.null_shuffles if significant.any() else 0.0
     tested = edges.set_column(5, "p_value", pa.array(p, pa.float64())).set_column(6, "q_value", pa.array(q, pa.float64()))
     report = SignificanceReport(
         behaviour=observation.behaviour,

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import matched_pairs, object_weights
+from rrm.detect.cooccur import PEER, matched_pairs, object_weights
 from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA
 from rrm.detect.params import DetectionParams, NullModel
 
@@ -59,23 +59,30 @@ class ActionDetector(ABC):
     """A detector that reduces posts to actions (account, object, time, post) and pairs them in DuckDB.
 
     Subclasses give ``name``, ``description`` and ``actions_sql``; they may set ``by_post`` (count
-    matched posts rather than objects, ignoring the object in the join) and ``null_model``.
+    matched posts rather than objects, ignoring the object in the join), ``null_model``, and
+    ``directed``: then ``actions_sql`` also gives a ``role`` column (``SOURCE`` or ``AMPLIFIER`` from
+    ``rrm.detect.cooccur``), only sources pair with amplifiers, and the null model leaves the
+    sources' actions in place.
     """
 
     name: str
     description: str
     by_post: ClassVar[bool] = False
     null_model: ClassVar[NullModel | None] = None
+    directed: ClassVar[bool] = False
 
     @abstractmethod
     def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
-        """A query over the views ``posts`` and ``accounts`` with columns account, object, t (µs), post."""
+        """A query over the views ``posts`` and ``accounts`` with columns account, object, t (µs), post
+        (and role, for a ``directed`` detector)."""
 
     def observe(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> Observation:
         actions, weights, matches = (_table_name(self.name, k) for k in ("actions", "weights", "matches"))
+        role = "role::TINYINT" if self.directed else f"{PEER}::TINYINT"
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {actions} AS
-                SELECT account::VARCHAR AS account, object::VARCHAR AS object, t::BIGINT AS t, post::VARCHAR AS post
+                SELECT account::VARCHAR AS account, object::VARCHAR AS object, t::BIGINT AS t, post::VARCHAR AS post,
+                       {role} AS role
                 FROM ({self.actions_sql(db, params)}) WHERE object IS NOT NULL AND object <> ''"""
         )
         object_weights(db, actions, weights)
