@@ -1,0 +1,323 @@
+"""RRM against the coordination-network-toolkit, side by side, and a scale run of the whole pipeline.
+
+    python benchmarks/bench_cnt.py                       # all comparisons, default sizes
+    python benchmarks/bench_cnt.py --only reshare,text   # pick parts: reshare, text, near, scale
+    python benchmarks/bench_cnt.py --scale-posts 10000000   # the scale goal (minutes; about 2 GB of disk)
+
+1. ``co-reshare`` and exact ``co-text``: one 8-column CSV (the toolkit's format) from a generated
+   scenario (``--posts``, default 300,000 posts), given to both tools with the same window and
+   minimum weight; RRM's sampling cap is off so both compute every pair. Goal: RRM ≥ 10× faster.
+   Times are for the network computation (toolkit ``compute``; RRM ``detector.edges``); loading
+   (toolkit ``preprocess``; RRM ``ingest``) is printed separately.
+2. Near-duplicate text: real sentences (SemEval-2020 task 11 articles, from ../shared/data) copied
+   by groups of accounts within the window with small edits (case, punctuation, a word changed,
+   mentions, hashtags, links, emoji), among unrelated posts; recall of the planted account pairs
+   for the toolkit's ``co_similar_tweet`` (word-set Jaccard ≥ threshold) and RRM's ``co-text``
+   (MinHash/LSH over character 5-grams, same threshold). The toolkit compares every pair of posts in
+   the window with a Python function, so this runs on ``--near-posts`` (default 20,000) posts.
+   Goal: RRM ≥ 100× faster at equal or better recall.
+3. Scale: ``--scale-posts`` generated posts (``rrm.demo.scenario.write_posts``), ingested and run
+   through the whole pipeline (all detectors, null model, communities) in a child process; wall
+   time and the child's peak resident memory. Goal at 10,000,000 posts: under 5 minutes, under 8 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rrm.corpus import CorpusStore, ingest
+from rrm.detect.detectors import get_detector
+from rrm.detect.params import DetectionParams
+from rrm.workspace import Workspace
+
+CNT_HEADER = ["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"]
+SHARED = Path(os.environ.get("RRM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SENTENCES = SHARED / "public/semeval2020-task11-propaganda-techniques/datasets/train-articles"
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # seconds
+    cpu: float  # user + system seconds, of every thread and waited-for child
+
+
+def toolkit(database: Path, *arguments: str) -> Timing:
+    """Run the toolkit's command line (its worker processes included in the CPU time)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "coordination_network_toolkit", str(database), *arguments],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"the toolkit failed: {' '.join(arguments)}")
+    return Timing(time.perf_counter() - started, usage.ru_utime + usage.ru_stime)
+
+
+def toolkit_pairs(database: Path, network: str) -> set[tuple[str, str]]:
+    with sqlite3.connect(database) as db:
+        rows = db.execute(f"SELECT user_1, user_2 FROM {network}_network WHERE user_1 != user_2").fetchall()
+    return {(min(str(a), str(b)), max(str(a), str(b))) for a, b in rows}
+
+
+def rrm_edges(store: CorpusStore, detector: str, params: DetectionParams) -> tuple[Timing, set[tuple[str, str]]]:
+    db = store.connect()
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        edges, _ = get_detector(detector).edges(db, params)
+        timing = Timing(time.perf_counter() - started, time.process_time() - cpu)
+    finally:
+        db.close()
+    pairs = {
+        (a.removeprefix("twitter:"), b.removeprefix("twitter:"))
+        for a, b in zip(edges.column("account_a").to_pylist(), edges.column("account_b").to_pylist(), strict=True)
+    }
+    return timing, pairs
+
+
+def rrm_store(folder: Path, data: Path) -> tuple[Timing, CorpusStore]:
+    store = CorpusStore(Workspace.resolve(folder).ensure())
+    started, cpu = time.perf_counter(), time.process_time()
+    ingest(store, [str(data)], format_name="cnt")
+    return Timing(time.perf_counter() - started, time.process_time() - cpu), store
+
+
+def line(name: str, theirs: Timing, ours: Timing, goal: float, extra: str = "") -> None:
+    ratio = theirs.wall / ours.wall if ours.wall else float("inf")
+    cpu_ratio = theirs.cpu / ours.cpu if ours.cpu else float("inf")
+    verdict = "meets" if ratio >= goal else "MISSES"
+    print(
+        f"  {name:<20} toolkit {theirs.wall:8.2f} s ({theirs.cpu:7.2f} CPU s)   RRM {ours.wall:7.2f} s "
+        f"({ours.cpu:6.2f} CPU s)   ratio {ratio:6.1f}x wall, {cpu_ratio:6.1f}x CPU ({verdict} the {goal:g}x goal){extra}"
+    )
+
+
+# --- 1. co-reshare and exact co-text on one generated file ---------------------------------------
+
+
+def scenario_as_cnt(posts: int, out: Path, seed: int) -> int:
+    """A generated scenario (X archive CSV) converted to the toolkit's 8 columns."""
+    from rrm.demo.scenario import ScenarioConfig, write_posts
+
+    archive = out.with_suffix(".archive.csv")
+    write_posts(ScenarioConfig(seed=seed, organic_accounts=max(300, posts // 40), posts_target=posts), archive)
+    written = 0
+    with archive.open(newline="", encoding="utf-8") as source, out.open("w", newline="", encoding="utf-8") as target:
+        writer = csv.writer(target)
+        writer.writerow(CNT_HEADER)
+        for row in csv.DictReader(source):
+            stamp = datetime.strptime(row["tweet_time"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+            urls = " ".join(u.strip(" []'\"") for u in row["urls"].split(",") if u.strip(" []'\""))
+            writer.writerow(
+                [row["tweetid"], row["userid"], row["user_screen_name"], row["retweet_tweetid"],
+                 row["in_reply_to_tweetid"], row["tweet_text"], int(stamp), urls]
+            )
+            written += 1
+    archive.unlink()
+    return written
+
+
+def bench_exact(folder: Path, posts: int, window: int, minimum: int) -> None:
+    data = folder / "exact.csv"
+    n = scenario_as_cnt(posts, data, seed=11)
+    database = folder / "exact.db"
+    preprocess = toolkit(database, "preprocess", str(data))
+    ingest_seconds, store = rrm_store(folder / "ws-exact", data)
+    print(f"\n1. co-reshare and exact co-text: {n:,} posts, window {window} s, minimum weight {minimum}")
+    print(f"  loading: toolkit preprocess {preprocess.wall:.2f} s ({preprocess.cpu:.2f} CPU s), "
+          f"RRM ingest {ingest_seconds.wall:.2f} s ({ingest_seconds.cpu:.2f} CPU s)")
+    params = DetectionParams(
+        window_seconds=window, min_co_actions=minimum, near_duplicate_threshold=None, max_accounts_per_object=None
+    )
+    common = ["--time_window", str(window), "--min_edge_weight", str(minimum), "--n_cpus", "2"]
+    for network, detector in (("co_retweet", "co-reshare"), ("co_tweet", "co-text")):
+        seconds = toolkit(database, "compute", network, *common)
+        rrm_seconds, pairs = rrm_edges(store, detector, params)
+        theirs = toolkit_pairs(database, network)
+        line(detector, seconds, rrm_seconds, 10, f"; pairs: toolkit {len(theirs):,}, RRM {len(pairs):,}")
+
+
+# --- 2. near-duplicate text ------------------------------------------------------------------------
+
+
+def real_sentences() -> list[str]:
+    if not SENTENCES.exists():
+        raise SystemExit(f"the near-duplicate benchmark needs the shared data set {SENTENCES}")
+    out = []
+    for article in sorted(SENTENCES.glob("article*.txt")):
+        out += [s.strip() for s in article.read_text(encoding="utf-8").splitlines() if 60 <= len(s.strip()) <= 280]
+    return out
+
+
+def _edit(rng: random.Random, text: str) -> str:
+    """A small edit a copy-paste campaign makes: different each time, meaning unchanged."""
+    words = text.split()
+    choice = rng.randrange(6)
+    if choice == 0:
+        words[rng.randrange(len(words))] = rng.choice(["really", "truly", "now", "again", "today"])
+    elif choice == 1:
+        words.insert(rng.randrange(len(words) + 1), rng.choice(["#breaking", "#truth", "#news"]))
+    elif choice == 2:
+        words.append(rng.choice(["https://t.co/" + "".join(rng.choices("abcdefghijk", k=8)), "🔥🔥", "!!!"]))
+    elif choice == 3:
+        words.insert(0, "@" + "".join(rng.choices("abcdefghijklmnop", k=7)))
+    elif choice == 4:
+        return text.upper()
+    else:
+        return text.replace(",", "").replace(".", "!")
+    return " ".join(words)
+
+
+def near_duplicate_set(out: Path, posts: int, window: int, seed: int) -> set[tuple[str, str]]:
+    """Background posts of real sentences, and groups of 4 accounts posting edited copies within the window.
+
+    Returns the planted account pairs (the ground truth)."""
+    rng = random.Random(seed)
+    sentences = real_sentences()
+    rng.shuffle(sentences)
+    span = 86_400
+    base = 1_700_000_000
+    accounts = [f"u{i}" for i in range(max(50, posts // 20))]
+    rows: list[list[object]] = []
+    truth: set[tuple[str, str]] = set()
+    groups = posts // 10 // 4
+    background = sentences[groups:]
+    for i in range(posts - groups * 4):
+        text = background[i % len(background)]
+        if i >= len(background):  # reuse far apart in time only, with a change, so no accidental pair
+            text = f"{i} " + text[::-1]
+        rows.append([f"b{i}", rng.choice(accounts), "x", "", "", text, base + rng.randrange(span), ""])
+    for g in range(groups):
+        text = sentences[g]
+        members = [f"c{g}-{k}" for k in range(4)]
+        start = base + rng.randrange(span - window)
+        for k, account in enumerate(members):
+            rows.append([f"g{g}-{k}", account, account, "", "", _edit(rng, text), start + rng.randrange(window), ""])
+        truth |= {(min(a, b), max(a, b)) for a in members for b in members if a < b}
+    rows.sort(key=lambda r: int(str(r[6])))
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CNT_HEADER)
+        writer.writerows(rows)
+    return truth
+
+
+def bench_near(folder: Path, posts: int, window: int, threshold: float) -> None:
+    data = folder / "near.csv"
+    truth = near_duplicate_set(data, posts, window, seed=5)
+    database = folder / "near.db"
+    toolkit(database, "preprocess", str(data))
+    _, store = rrm_store(folder / "ws-near", data)
+    print(f"\n2. near-duplicate text: {posts:,} posts, {len(truth):,} planted pairs, window {window} s, "
+          f"threshold {threshold}")
+    seconds = toolkit(
+        database, "compute", "co_similar_tweet", "--time_window", str(window), "--min_edge_weight", "1",
+        "--similarity_threshold", str(threshold), "--n_cpus", "2",
+    )
+    theirs = toolkit_pairs(database, "co_similar_tweet")
+    params = DetectionParams(
+        window_seconds=window, min_co_actions=1, near_duplicate_threshold=threshold, max_accounts_per_object=None
+    )
+    rrm_seconds, ours = rrm_edges(store, "co-text", params)
+
+    def recall(found: set[tuple[str, str]]) -> str:
+        hits = len(found & truth)
+        return f"recall {hits / len(truth):.3f}, {len(found - truth):,} other pairs"
+
+    line("co-text (near-dup)", seconds, rrm_seconds, 100)
+    print(f"  {'':<22} toolkit {recall(theirs)};  RRM {recall(ours)}")
+
+
+# --- 3. scale ------------------------------------------------------------------------------------
+
+
+def scale_worker(data: Path, workspace: Path) -> None:
+    """In the child process: ingest and detect, printing the stage times."""
+    from rrm.detect.findings import FindingsStore
+    from rrm.detect.pipeline import detect
+
+    store = CorpusStore(Workspace.resolve(workspace).ensure())
+    started = time.perf_counter()
+    report = ingest(store, [str(data)])
+    ingested = time.perf_counter()
+    result = detect(store)
+    FindingsStore(store.workspace).save(result)
+    done = time.perf_counter()
+    print(
+        f"  ingest {ingested - started:8.1f} s ({report.stored:,} posts)   detect {done - ingested:8.1f} s "
+        f"({result.run.significant_edges:,} significant edges, {len(result.run.communities)} communities)",
+        flush=True,
+    )
+
+
+def bench_scale(folder: Path, posts: int) -> None:
+    from rrm.demo.scenario import ScenarioConfig, write_posts
+
+    data = folder / "scale.csv.gz"
+    started = time.perf_counter()
+    written = write_posts(ScenarioConfig(seed=1, organic_accounts=max(300, posts // 40), posts_target=posts), data)
+    print(f"\n3. scale: {written:,} generated posts ({time.perf_counter() - started:.0f} s to generate, not counted)")
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, __file__, "--scale-worker", str(data), str(folder / "ws-scale")])
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"the scale run failed (status {status})")
+    peak_gb = usage.ru_maxrss / 1024 / 1024
+    minutes_ok = "meets" if seconds < 300 else "MISSES"
+    memory_ok = "meets" if peak_gb < 8 else "MISSES"
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"  ingest + detect {seconds:8.1f} s, {cpu:.0f} CPU s ({minutes_ok} the 5-minute goal)   "
+          f"peak memory {peak_gb:.2f} GB ({memory_ok} the 8 GB goal)")
+
+
+def main(argv: Iterator[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="reshare,text,near,scale", help="comma-separated parts to run")
+    parser.add_argument("--posts", type=int, default=300_000, help="posts for co-reshare and exact co-text")
+    parser.add_argument("--window", type=int, default=60, help="time window in seconds")
+    parser.add_argument("--min-weight", type=int, default=2, help="minimum edge weight (co-actions)")
+    parser.add_argument("--near-posts", type=int, default=20_000, help="posts for the near-duplicate comparison")
+    parser.add_argument("--threshold", type=float, default=0.7, help="near-duplicate similarity threshold")
+    parser.add_argument("--scale-posts", type=int, default=1_000_000, help="posts for the scale run")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--scale-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.scale_worker:
+        scale_worker(*args.scale_worker)
+        return
+    parts = set(args.only.split(","))
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-cnt-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"RRM vs coordination-network-toolkit, {os.cpu_count()} CPUs, load average {load}, work folder {folder}")
+    try:
+        if parts & {"reshare", "text"}:
+            bench_exact(folder, args.posts, args.window, args.min_weight)
+        if "near" in parts:
+            bench_near(folder, args.near_posts, args.window, args.threshold)
+        if "scale" in parts:
+            bench_scale(folder, args.scale_posts)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n(benchmark process peak memory {own:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
