@@ -25,11 +25,17 @@ __all__ = ["EARLIEST", "NormalisedBatch", "Normaliser"]
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _SCALARS = [f for f in RAW_FIELDS if f not in LIST_FIELDS]
-_URL_IN_TEXT = r"""https?://[^\s<>"'\)\]\}]+"""
+_URL_IN_TEXT = r"""https?://[^\s<>"'\)\]\}]*[^\s<>"'\)\]\}.,;:!?…]"""
 _HASHTAG_IN_TEXT = r"[#＃]([\p{L}\p{N}_]+)"
 _MENTION_IN_TEXT = r"(?:^|[^\p{L}\p{N}_])@([A-Za-z0-9_]{1,50})"
 _LIST_TOKENS = r"""[^\[\]'",\s]+"""
-_IN_TEXT = {"urls": (_URL_IN_TEXT, 0), "hashtags": (_HASHTAG_IN_TEXT, 1), "mentions": (_MENTION_IN_TEXT, 1)}
+_IN_TEXT = {
+    "urls": (_URL_IN_TEXT, 0, "://"),
+    "hashtags": (_HASHTAG_IN_TEXT, 1, "#"),
+    "mentions": (_MENTION_IN_TEXT, 1, "@"),
+}
+"""For each list field found in text: the pattern, its group, and a marker without which the text has none
+(a cheap ``contains`` test spares the regular expression on most texts)."""
 _EMPTY_LIST = "[]::VARCHAR[]"
 
 
@@ -94,9 +100,10 @@ class Normaliser:
     def _from_text(self, name: str, raw: pa.Table) -> str:
         if "text" not in raw.column_names or name not in _IN_TEXT:
             return _EMPTY_LIST
-        pattern, group = _IN_TEXT[name]
-        found = f"regexp_extract_all(coalesce(raw.text, ''), {sql_string(pattern)}, {group})"
-        return f"list_transform({found}, lambda x: rtrim(x, '.,;:!?…'))" if name == "urls" else found
+        pattern, group, marker = _IN_TEXT[name]
+        markers = " OR ".join(f"contains(raw.text, {sql_string(m)})" for m in ([marker, "＃"] if marker == "#" else [marker]))
+        found = f"regexp_extract_all(raw.text, {sql_string(pattern)}, {group})"
+        return f"CASE WHEN {markers} THEN {found} ELSE {_EMPTY_LIST} END"
 
     def normalise(self, batch: RawBatch) -> NormalisedBatch:
         rejections = list(batch.rejections)
