@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rrm.share.taxii.routes import TaxiiError, taxii_router
@@ -38,10 +40,26 @@ def create_app(workspace: Workspace | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> Response:
-        return JSONResponse({"title": "Invalid request", "http_status": "422", "description": str(error)[:500]},
-                            status_code=422, media_type="application/taxii+json;version=2.1")
+        # a parameter of the wrong shape (e.g. limit=-1): TAXII calls that a bad request
+        places = "; ".join(".".join(str(p) for p in e.get("loc", ())) + ": " + str(e.get("msg", ""))
+                           for e in error.errors())
+        return TaxiiError(400, "Invalid request", places[:500]).response()
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the two ways partners authenticate."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from 'rrm taxii key'."},
+            "basic": {"type": "http", "scheme": "basic", "description": "A login from 'rrm taxii password'."},
+        }
+        schema["security"] = [{"apiKey": []}, {"basic": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def app_from_environment() -> FastAPI:

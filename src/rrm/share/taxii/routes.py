@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from rrm.errors import InputError, NotFoundError
@@ -20,7 +21,7 @@ from rrm.share.taxii.access import Partner
 from rrm.share.taxii.store import MAX_PAGE, Filters, Page, TaxiiStore, parse_timestamp
 from rrm.share.taxii.validate import MAX_DEPTH
 
-__all__ = ["API_ROOT", "MAX_CONTENT_LENGTH", "TAXII_MEDIA_TYPE", "TaxiiError", "taxii_router"]
+__all__ = ["API_ROOT", "MAX_CONTENT_LENGTH", "TAXII_MEDIA_TYPE", "TaxiiError", "TaxiiResponse", "taxii_router"]
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "api1"
@@ -42,9 +43,115 @@ class TaxiiError(Exception):
         return JSONResponse(body, status_code=self.status, media_type=TAXII_MEDIA_TYPE, headers=self.headers)
 
 
-def taxii(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type=TAXII_MEDIA_TYPE,
-                    headers=headers)
+class TaxiiResponse(Response):
+    media_type = TAXII_MEDIA_TYPE
+
+
+def taxii(body: dict[str, Any] | str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    return TaxiiResponse(text, status_code=status, headers=headers)
+
+
+# --- what the routes declare in the OpenAPI document (/openapi.json) ---------------------------------
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["title", "http_status"],
+    "properties": {"title": {"type": "string"}, "description": {"type": "string"},
+                   "http_status": {"type": "string"}},
+}
+_ERRORS = {
+    400: "An unreadable filter, limit or next.",
+    401: "No or wrong credentials.",
+    403: "The partner may see the collection but lacks the right.",
+    404: "No such collection (or the partner may not see it), object or status.",
+    406: f"Accept is not {TAXII_MEDIA_TYPE}.",
+    413: "The payload is too large.",
+    415: f"Content-Type is not {TAXII_MEDIA_TYPE}.",
+    422: "The objects are not valid STIX 2.1; nothing was stored.",
+}
+_STIX_OBJECT: dict[str, Any] = {"type": "object", "required": ["type", "id"],
+                                "properties": {"type": {"type": "string"}, "id": {"type": "string"}}}
+_ENVELOPE: dict[str, Any] = {
+    "type": "object", "required": ["more"],
+    "properties": {"more": {"type": "boolean"}, "next": {"type": "string"},
+                   "objects": {"type": "array", "items": _STIX_OBJECT}},
+}
+_VERSIONS: dict[str, Any] = {
+    "type": "object", "required": ["more"],
+    "properties": {"more": {"type": "boolean"}, "next": {"type": "string"},
+                   "versions": {"type": "array", "items": {"type": "string"}}},
+}
+_MANIFEST: dict[str, Any] = {
+    "type": "object", "required": ["more"],
+    "properties": {"more": {"type": "boolean"}, "next": {"type": "string"},
+                   "objects": {"type": "array", "items": {
+                       "type": "object", "required": ["id", "date_added", "version"],
+                       "properties": {"id": {"type": "string"}, "date_added": {"type": "string"},
+                                      "version": {"type": "string"}, "media_type": {"type": "string"}}}}},
+}
+_STATUS: dict[str, Any] = {
+    "type": "object", "required": ["id", "status", "total_count", "success_count", "failure_count", "pending_count"],
+    "properties": {"id": {"type": "string"}, "status": {"type": "string"},
+                   "total_count": {"type": "integer"}, "success_count": {"type": "integer"},
+                   "failure_count": {"type": "integer"}, "pending_count": {"type": "integer"}},
+}
+_DISCOVERY: dict[str, Any] = {"type": "object", "required": ["title"],
+                              "properties": {"title": {"type": "string"},
+                                             "api_roots": {"type": "array", "items": {"type": "string"}}}}
+_API_ROOT: dict[str, Any] = {"type": "object", "required": ["title", "versions", "max_content_length"],
+                             "properties": {"title": {"type": "string"},
+                                            "versions": {"type": "array", "items": {"type": "string"}},
+                                            "max_content_length": {"type": "integer"}}}
+_COLLECTION: dict[str, Any] = {"type": "object", "required": ["id", "title", "can_read", "can_write"],
+                               "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                                              "can_read": {"type": "boolean"}, "can_write": {"type": "boolean"}}}
+_COLLECTIONS: dict[str, Any] = {"type": "object",
+                                "properties": {"collections": {"type": "array", "items": _COLLECTION}}}
+
+
+def _responses(schema: dict[str, Any] | None, *codes: int, success: int = 200) -> dict[int | str, dict[str, Any]]:
+    ok: dict[str, Any] = {"description": "Success."}
+    if schema is not None:
+        ok["content"] = {TAXII_MEDIA_TYPE: {"schema": schema}}
+    declared: dict[int | str, dict[str, Any]] = {success: ok}
+    for code in (401, 406, *codes, 400):
+        declared[code] = {"description": _ERRORS[code], "content": {TAXII_MEDIA_TYPE: {"schema": _ERROR_SCHEMA}}}
+    return declared
+
+
+_FILTER_CODES = (400, 403, 404)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The paging and filter parameters of a request, as declared to OpenAPI and received."""
+
+    added_after: str | None
+    ids: list[str]
+    types: list[str]
+    versions: list[str]
+    spec_versions: list[str]
+    limit: int | None
+    next: str | None
+
+
+def _query(
+    added_after: Annotated[str | None, Query(description="Only versions added after this timestamp.",
+                                             examples=["2026-11-01T00:00:00.000Z"])] = None,
+    match_id: Annotated[list[str] | None, Query(alias="match[id]", description="Object ids (comma-separated).")] = None,
+    match_type: Annotated[list[str] | None, Query(alias="match[type]", description="STIX types.")] = None,
+    match_version: Annotated[
+        list[str] | None, Query(alias="match[version]", description="last (default), first, all, or timestamps.")
+    ] = None,
+    match_spec_version: Annotated[list[str] | None, Query(alias="match[spec_version]")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="Objects per page (at most 1000).")] = None,
+    next_token: Annotated[str | None, Query(alias="next", description="The next token of the previous page.")] = None,
+) -> _Query:
+    return _Query(added_after, match_id or [], match_type or [], match_version or [], match_spec_version or [],
+                  limit, next_token)
+
+
+QueryParams = Annotated[_Query, Depends(_query)]
 
 
 def _acceptable(accept: str | None) -> bool:
@@ -77,38 +184,28 @@ def _authenticate(store: TaxiiStore, request: Request) -> Partner:
     return partner
 
 
-def _filters(request: Request, default_versions: tuple[str, ...] = ("last",)) -> Filters:
-    query = request.query_params
+def _listed(values: list[str]) -> tuple[str, ...]:
+    found: list[str] = []
+    for raw in values:
+        found.extend(v.strip() for v in raw.split(",") if v.strip())
+    return tuple(found)
 
-    def listed(name: str) -> tuple[str, ...]:
-        values: list[str] = []
-        for raw in query.getlist(name):
-            values.extend(v.strip() for v in raw.split(",") if v.strip())
-        return tuple(values)
 
+def _filters(query: _Query, default_versions: tuple[str, ...] = ("last",)) -> Filters:
     added_after = None
-    if "added_after" in query:
+    if query.added_after is not None:
         try:
-            added_after = parse_timestamp(query["added_after"])
+            added_after = parse_timestamp(query.added_after)
         except ValueError as exc:
-            raise TaxiiError(400, "Invalid added_after", str(exc)) from exc
-    versions = listed("match[version]") or default_versions
+            raise TaxiiError(400, "Invalid added_after", str(exc)[:200]) from exc
+    versions = _listed(query.versions) or default_versions
     for version in versions:
         if version not in ("last", "first", "all"):
             try:
                 parse_timestamp(version)
             except ValueError as exc:
-                raise TaxiiError(400, "Invalid match[version]", str(exc)) from exc
-    return Filters(added_after, listed("match[id]"), listed("match[type]"), versions, listed("match[spec_version]"))
-
-
-def _limit(request: Request) -> int | None:
-    if "limit" not in request.query_params:
-        return None
-    text = request.query_params["limit"]
-    if not text.isdigit() or int(text) < 1:
-        raise TaxiiError(400, "Invalid limit", "limit is a positive whole number")
-    return min(int(text), MAX_PAGE)
+                raise TaxiiError(400, "Invalid match[version]", str(exc)[:200]) from exc
+    return Filters(added_after, _listed(query.ids), _listed(query.types), versions, _listed(query.spec_versions))
 
 
 def _page_headers(page: Page) -> dict[str, str]:
@@ -119,13 +216,14 @@ def _page_headers(page: Page) -> dict[str, str]:
     return headers
 
 
-def _envelope(page: Page) -> dict[str, Any]:
-    body: dict[str, Any] = {"more": page.more}
+def _envelope(page: Page) -> str:
+    """The envelope as text, the stored bodies spliced in as they are (no parse and re-serialise)."""
+    head = '{"more":' + ("true" if page.more else "false")
     if page.next:
-        body["next"] = page.next
-    if page.rows:
-        body["objects"] = [json.loads(r["body"]) for r in page.rows]
-    return body
+        head += ',"next":' + json.dumps(page.next)
+    if not page.rows:
+        return head + "}"
+    return head + ',"objects":[' + ",".join(r["body"] for r in page.rows) + "]}"
 
 
 def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRouter:
@@ -137,7 +235,7 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
             raise TaxiiError(406, "Not acceptable", f"Accept must be {TAXII_MEDIA_TYPE}")
         return partner
 
-    def read_page(request: Request, collection_id: str, object_id: str | None = None,
+    def read_page(request: Request, query: _Query, collection_id: str, object_id: str | None = None,
                   default_versions: tuple[str, ...] = ("last",)) -> tuple[Partner, Page]:
         partner = guard(request)
         try:
@@ -146,26 +244,28 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
             raise TaxiiError(404, "Collection not found") from exc
         if not access.can_read:
             raise TaxiiError(403, "Read access denied", "This partner may add to the collection but not read it.")
+        filters = _filters(query, default_versions)
         try:
-            page = store.page(access, collection_id, _filters(request, default_versions), _limit(request),
-                              request.query_params.get("next"), object_id)
+            page = store.page(access, collection_id, filters, min(query.limit, MAX_PAGE) if query.limit else None,
+                              query.next, object_id)
         except ValueError as exc:
             raise TaxiiError(400, "Invalid next", str(exc)) from exc
         return partner, page
 
-    @router.get("/taxii2/")
+    @router.get("/taxii2/", response_class=TaxiiResponse, responses=_responses(_DISCOVERY))
     def discovery(request: Request) -> Response:
         guard(request)
         root = str(request.base_url).rstrip("/") + f"/{API_ROOT}/"
         return taxii({"title": title, "description": "Rapid Response Mechanism node", "default": root,
                       "api_roots": [root]})
 
-    @router.get(f"/{API_ROOT}/")
+    @router.get(f"/{API_ROOT}/", response_class=TaxiiResponse, responses=_responses(_API_ROOT))
     def api_root(request: Request) -> Response:
         guard(request)
         return taxii({"title": title, "versions": [TAXII_MEDIA_TYPE], "max_content_length": MAX_CONTENT_LENGTH})
 
-    @router.get(f"/{API_ROOT}/status/{{status_id}}/")
+    @router.get(f"/{API_ROOT}/status/{{status_id}}/", response_class=TaxiiResponse,
+                responses=_responses(_STATUS, 404))
     def status(request: Request, status_id: str) -> Response:
         partner = guard(request)
         try:
@@ -173,13 +273,14 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
         except NotFoundError as exc:
             raise TaxiiError(404, "Status not found") from exc
 
-    @router.get(f"/{API_ROOT}/collections/")
+    @router.get(f"/{API_ROOT}/collections/", response_class=TaxiiResponse, responses=_responses(_COLLECTIONS))
     def collections(request: Request) -> Response:
         partner = guard(request)
         found = store.collections_for(partner)
         return taxii({"collections": found} if found else {})
 
-    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/")
+    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/", response_class=TaxiiResponse,
+                responses=_responses(_COLLECTION, 404))
     def collection(request: Request, collection_id: str) -> Response:
         partner = guard(request)
         try:
@@ -187,33 +288,37 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
         except NotFoundError as exc:
             raise TaxiiError(404, "Collection not found") from exc
 
-    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/")
-    def get_objects(request: Request, collection_id: str) -> Response:
-        partner, page = read_page(request, collection_id)
+    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/", response_class=TaxiiResponse,
+                responses=_responses(_ENVELOPE, *_FILTER_CODES))
+    def get_objects(request: Request, collection_id: str, query: QueryParams) -> Response:
+        partner, page = read_page(request, query, collection_id)
         store.record_delivery(partner, collection_id, page.rows)
         return taxii(_envelope(page), headers=_page_headers(page))
 
-    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/")
-    def get_object(request: Request, collection_id: str, object_id: str) -> Response:
-        partner, page = read_page(request, collection_id, object_id)
-        if not page.rows and "next" not in request.query_params:
+    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/", response_class=TaxiiResponse,
+                responses=_responses(_ENVELOPE, *_FILTER_CODES))
+    def get_object(request: Request, collection_id: str, object_id: str, query: QueryParams) -> Response:
+        partner, page = read_page(request, query, collection_id, object_id)
+        if not page.rows and query.next is None:
             raise TaxiiError(404, "Object not found")
         store.record_delivery(partner, collection_id, page.rows)
         return taxii(_envelope(page), headers=_page_headers(page))
 
-    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/versions/")
-    def versions(request: Request, collection_id: str, object_id: str) -> Response:
-        _, page = read_page(request, collection_id, object_id, default_versions=("all",))
-        if not page.rows and "next" not in request.query_params:
+    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/versions/",
+                response_class=TaxiiResponse, responses=_responses(_VERSIONS, *_FILTER_CODES))
+    def versions(request: Request, collection_id: str, object_id: str, query: QueryParams) -> Response:
+        _, page = read_page(request, query, collection_id, object_id, default_versions=("all",))
+        if not page.rows and query.next is None:
             raise TaxiiError(404, "Object not found")
         body: dict[str, Any] = {"more": page.more, "versions": [r["version"] for r in page.rows]}
         if page.next:
             body["next"] = page.next
         return taxii(body, headers=_page_headers(page))
 
-    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/manifest/")
-    def manifest(request: Request, collection_id: str) -> Response:
-        _, page = read_page(request, collection_id)
+    @router.get(f"/{API_ROOT}/collections/{{collection_id}}/manifest/", response_class=TaxiiResponse,
+                responses=_responses(_MANIFEST, *_FILTER_CODES))
+    def manifest(request: Request, collection_id: str, query: QueryParams) -> Response:
+        _, page = read_page(request, query, collection_id)
         body: dict[str, Any] = {"more": page.more}
         if page.next:
             body["next"] = page.next
@@ -225,7 +330,11 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
             ]
         return taxii(body, headers=_page_headers(page))
 
-    @router.post(f"/{API_ROOT}/collections/{{collection_id}}/objects/")
+    @router.post(f"/{API_ROOT}/collections/{{collection_id}}/objects/", response_class=TaxiiResponse,
+                 status_code=202, responses=_responses(_STATUS, 403, 404, 413, 415, 422, success=202),
+                 openapi_extra={"requestBody": {"required": True, "content": {TAXII_MEDIA_TYPE: {"schema": {
+                     "type": "object", "required": ["objects"],
+                     "properties": {"objects": {"type": "array", "items": _STIX_OBJECT}}}}}}})
     async def add_objects(request: Request, collection_id: str) -> Response:
         partner = guard(request)
         try:
@@ -250,8 +359,9 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
             raise TaxiiError(422, "Objects not stored", exc.message) from exc
         return taxii(status_resource, status=202)
 
-    @router.delete(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/")
-    def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
+    @router.delete(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/", response_class=Response,
+                   responses=_responses(None, *_FILTER_CODES))
+    def delete_object(request: Request, collection_id: str, object_id: str, query: QueryParams) -> Response:
         partner = guard(request)
         try:
             access = store.access(partner, collection_id)
@@ -259,9 +369,9 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
             raise TaxiiError(404, "Collection not found") from exc
         if not (access.can_read and access.can_write):
             raise TaxiiError(403, "Delete denied", "Deleting needs read and write access.")
-        if store.delete_object(collection_id, object_id, _filters(request, ("all",))) == 0:
+        if store.delete_object(collection_id, object_id, _filters(query, ("all",))) == 0:
             raise TaxiiError(404, "Object not found")
-        return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
+        return Response(status_code=200)  # TAXII 2.1 5.7: no body
 
     return router
 

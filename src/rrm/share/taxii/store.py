@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,14 +24,17 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    inspect,
     or_,
     select,
+    text,
     true,
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from rrm.errors import NotFoundError
+from rrm.errors import InputError, NotFoundError
 from rrm.frameworks.tlp import TLP
 from rrm.share.taxii import tables as t
 from rrm.share.taxii.access import (
@@ -44,11 +47,12 @@ from rrm.share.taxii.access import (
     object_tlp,
     verify_password,
 )
-from rrm.share.taxii.validate import checked_objects
+from rrm.share.taxii.validate import checked_objects, checked_shape
 
-__all__ = ["Filters", "Page", "TaxiiStore", "format_timestamp", "parse_timestamp"]
+__all__ = ["AddResult", "Filters", "OutgoingRow", "Page", "TaxiiStore", "format_timestamp", "parse_timestamp"]
 
 MAX_PAGE = 1000
+_PAGE_COLUMNS = ("seq", "object_id", "version", "date_added", "body", "tlp", "spec_version")
 
 
 def format_timestamp(microseconds: int) -> str:
@@ -95,6 +99,27 @@ class Page:
         return format_timestamp(self.rows[-1]["date_added"]) if self.rows else None
 
 
+@dataclass(frozen=True)
+class AddResult:
+    """What one add did with each object: newly stored, already there unchanged, or in conflict.
+
+    A conflict is a version (same id, same ``modified``) already stored with other content: STIX
+    versioning cannot settle it, so the stored one is kept and the conflict is reported.
+    """
+
+    stored: tuple[tuple[str, str], ...] = ()  # (id, version)
+    unchanged: tuple[tuple[str, str], ...] = ()
+    conflicts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class OutgoingRow:
+    seq: int
+    object_id: str
+    version: str
+    body: str
+
+
 def _version_of(obj: dict[str, Any], date_added: int) -> str:
     return str(obj.get("modified") or obj.get("created") or format_timestamp(date_added))
 
@@ -107,6 +132,16 @@ class TaxiiStore:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         t.metadata.create_all(self.engine)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring a database made by an earlier RRM up to these tables (new columns and indexes)."""
+        columns = {c["name"] for c in inspect(self.engine).get_columns(t.objects.name)}
+        with self.engine.begin() as db:
+            if "origin" not in columns:
+                db.execute(text(f"ALTER TABLE {t.objects.name} ADD COLUMN origin VARCHAR(64) NOT NULL DEFAULT 'local'"))
+            for index in t.objects.indexes:
+                index.create(db, checkfirst=True)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -152,7 +187,13 @@ class TaxiiStore:
     # --- authentication and access --------------------------------------------------------------
 
     def partner_by_key(self, key: str) -> Partner | None:
-        return self._partner_where(t.credentials.c.lookup == key_lookup(key), t.credentials.c.kind == "key")
+        with self.engine.connect() as db:
+            row = db.execute(
+                select(t.partners.c.id, t.partners.c.name, t.partners.c.max_tlp)
+                .join(t.credentials, t.credentials.c.partner_id == t.partners.c.id)
+                .where(t.credentials.c.lookup == key_lookup(key), t.credentials.c.kind == "key")
+            ).first()
+        return Partner(row.id, row.name, TLP[row.max_tlp]) if row else None
 
     def partner_by_password(self, username: str, password: str) -> Partner | None:
         with self.engine.connect() as db:
@@ -164,11 +205,6 @@ class TaxiiStore:
         if row is None or not verify_password(password, row.secret_hash or ""):
             return None
         return self.partner(row.partner_id)
-
-    def _partner_where(self, *conditions: Any) -> Partner | None:
-        with self.engine.connect() as db:
-            row = db.execute(select(t.credentials.c.partner_id).where(*conditions)).first()
-        return self.partner(row.partner_id) if row else None
 
     def partner(self, partner_id: str) -> Partner | None:
         with self.engine.connect() as db:
@@ -206,55 +242,142 @@ class TaxiiStore:
     # --- objects --------------------------------------------------------------------------------
 
     def add(self, collection_id: str, raw_objects: Sequence[object], partner_id: str = "local") -> dict[str, Any]:
-        """Store every object of ``raw_objects`` or none; returns the TAXII status resource."""
+        """Store every object of ``raw_objects`` or none; returns the TAXII status resource.
+
+        Objects are validated first (``InputError`` names the first bad one and nothing is stored). A
+        version already stored with other content is a conflict: kept as stored, and listed under the
+        status's ``failures``. The rows are marked as coming from ``partner_id`` ("local" when
+        published on this node), so that sync never pushes a partner's objects back or onward.
+        """
         objects = checked_objects(raw_objects)
         requested = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        successes: list[dict[str, str]] = []
+        status_id = str(uuid.uuid4())
         with self.engine.begin() as db:
-            last = db.execute(
-                select(func.max(t.objects.c.date_added)).where(t.objects.c.collection_id == collection_id)
-            ).scalar()
-            clock = max(_now_us(), (last or 0) + 1)
-            for obj in objects:
-                version = self._store_one(db, collection_id, obj, clock)
-                clock += 1
-                successes.append({"id": obj["id"], "version": version})
+            result = self._add(db, collection_id, objects, partner_id)
+            successes = [{"id": i, "version": v} for i, v in (*result.stored, *result.unchanged)]
+            failures = [{"id": i, "version": v, "message": "conflict: this version is stored with other content"}
+                        for i, v in result.conflicts]
             status = {
-                "id": str(uuid.uuid4()), "status": "complete", "request_timestamp": requested,
+                "id": status_id, "status": "complete", "request_timestamp": requested,
                 "total_count": len(objects), "success_count": len(successes), "successes": successes,
-                "failure_count": 0, "failures": [], "pending_count": 0, "pendings": [],
+                "failure_count": len(failures), "failures": failures, "pending_count": 0, "pendings": [],
             }
-            db.execute(insert(t.statuses).values(id=status["id"], partner_id=partner_id, request_timestamp=requested,
+            db.execute(insert(t.statuses).values(id=status_id, partner_id=partner_id, request_timestamp=requested,
                                                  body=json.dumps(status)))
         return status
 
-    def _store_one(self, db: Connection, collection_id: str, obj: dict[str, Any], date_added: int) -> str:
+    def receive(self, collection_id: str, objects: Sequence[dict[str, Any]], origin: str) -> AddResult:
+        """Store objects already checked (``checked_object``) in one transaction; see ``add``."""
+        with self.engine.begin() as db:
+            return self._add(db, collection_id, objects, origin)
+
+    def _add(self, db: Connection, collection_id: str, objects: Sequence[dict[str, Any]], origin: str) -> AddResult:
+        # Writing first takes the write lock (SQLite) or the collection's row lock (PostgreSQL), so
+        # that date_added grows with seq even when several processes add at once.
+        db.execute(update(t.collections).where(t.collections.c.id == collection_id)
+                   .values(title=t.collections.c.title))
+        last = db.execute(
+            select(t.objects.c.date_added).where(t.objects.c.collection_id == collection_id)
+            .order_by(t.objects.c.date_added.desc()).limit(1)
+        ).scalar()
+        clock = max(_now_us(), (last or 0) + 1)
+        stored: list[tuple[str, str]] = []
+        unchanged: list[tuple[str, str]] = []
+        conflicts: list[tuple[str, str]] = []
+        for obj in objects:
+            version, outcome = self._store_one(db, collection_id, obj, clock, origin)
+            if outcome == "stored":
+                clock += 1
+            {"stored": stored, "unchanged": unchanged, "conflict": conflicts}[outcome].append((obj["id"], version))
+        return AddResult(tuple(stored), tuple(unchanged), tuple(conflicts))
+
+    def _store_one(
+        self, db: Connection, collection_id: str, obj: dict[str, Any], date_added: int, origin: str
+    ) -> tuple[str, str]:
         version = _version_of(obj, date_added)
+        o = t.objects.c
         existing = db.execute(
-            select(t.objects.c.version).where(
-                t.objects.c.collection_id == collection_id, t.objects.c.object_id == obj["id"]
-            )
+            select(o.version).where(o.collection_id == collection_id, o.object_id == obj["id"])
         ).scalars().all()
         if version in existing:
-            return version
+            body = db.execute(select(o.body).where(o.collection_id == collection_id, o.object_id == obj["id"],
+                                                   o.version == version)).scalar_one()
+            return version, ("unchanged" if json.loads(body) == obj else "conflict")
         newest = not existing or all(version > v for v in existing)
         first = not existing or all(version < v for v in existing)
         if newest and existing:
-            db.execute(update(t.objects).where(t.objects.c.collection_id == collection_id,
-                                               t.objects.c.object_id == obj["id"]).values(is_latest=False))
+            db.execute(update(t.objects).where(o.collection_id == collection_id,
+                                               o.object_id == obj["id"]).values(is_latest=False))
         if first and existing:
-            db.execute(update(t.objects).where(t.objects.c.collection_id == collection_id,
-                                               t.objects.c.object_id == obj["id"]).values(is_first=False))
-        recipients = object_recipients(obj)
-        db.execute(
-            insert(t.objects).values(
-                collection_id=collection_id, object_id=obj["id"], type=obj["type"],
-                spec_version=str(obj.get("spec_version", "2.1")), version=version, date_added=date_added,
-                is_latest=newest, is_first=first, tlp=object_tlp(obj).name,
-                recipients=" " + " ".join(sorted(recipients)) + " ", body=json.dumps(obj, separators=(",", ":")),
-            )
+            db.execute(update(t.objects).where(o.collection_id == collection_id,
+                                               o.object_id == obj["id"]).values(is_first=False))
+        db.execute(insert(t.objects).values(**_row(collection_id, obj, version, date_added, newest, first, origin)))
+        return version, "stored"
+
+    def bulk_load(self, collection_id: str, objects: Iterable[dict[str, Any]], origin: str = "local",
+                  batch: int = 50_000) -> int:
+        """Load many objects fast, in transactions of ``batch`` rows: for trusted data (benchmarks, a restore).
+
+        Only the shape of each object is checked (type and id, not the full STIX validation of
+        ``add``), and every (id, version) must be new to the collection (``InputError`` otherwise,
+        the batch that holds it is not stored). Returns the number of objects loaded.
+        """
+        columns = [c.name for c in t.objects.columns if c.name != "seq"]
+        marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        sql = f"INSERT INTO {t.objects.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        loaded = 0
+        pending: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            with self.engine.begin() as db:
+                db.execute(update(t.collections).where(t.collections.c.id == collection_id)
+                           .values(title=t.collections.c.title))
+                last = db.execute(select(func.max(t.objects.c.date_added))
+                                  .where(t.objects.c.collection_id == collection_id)).scalar()
+                clock = max(_now_us(), (last or 0) + 1)
+                rows = []
+                for n, obj in enumerate(pending):
+                    version = _version_of(obj, clock + n)
+                    row = _row(collection_id, obj, version, clock + n, True, True, origin)
+                    rows.append(tuple(row[c] for c in columns))
+                try:
+                    db.exec_driver_sql(sql, rows)
+                except IntegrityError as exc:
+                    raise InputError("an object version is already in the collection",
+                                     source=f"objects {loaded}-{loaded + len(pending) - 1}") from exc
+
+        for position, obj in enumerate(objects):
+            pending.append(checked_shape(obj, f"object {position}", deep=False))
+            if len(pending) >= batch:
+                flush()
+                loaded += len(pending)
+                pending = []
+        if pending:
+            flush()
+            loaded += len(pending)
+        return loaded
+
+    def outgoing(self, collection_id: str, partner: Partner, after_seq: int, limit: int,
+                 origin: str = "local") -> list[OutgoingRow]:
+        """The versions added from ``origin`` after row ``after_seq`` that ``partner`` may receive, in order."""
+        o = t.objects.c
+        query = (
+            select(o.seq, o.object_id, o.version, o.body)
+            .where(o.collection_id == collection_id, o.seq > after_seq, o.origin == origin,
+                   self._tlp_condition(partner))
+            .order_by(o.seq).limit(limit)
         )
-        return version
+        with self.engine.connect() as db:
+            return [OutgoingRow(r.seq, r.object_id, r.version, r.body) for r in db.execute(query)]
+
+    def latest_version(self, collection_id: str, object_id: str) -> dict[str, Any] | None:
+        """The newest stored version of an object (whoever may see it), or None."""
+        o = t.objects.c
+        with self.engine.connect() as db:
+            body = db.execute(select(o.body).where(o.collection_id == collection_id, o.object_id == object_id,
+                                                   o.is_latest == true())).scalar()
+        found: dict[str, Any] | None = json.loads(body) if body is not None else None
+        return found
 
     def page(
         self, access: TaxiiAccess, collection_id: str, filters: Filters, limit: int | None, after: str | None,
@@ -272,8 +395,27 @@ class TaxiiStore:
             conditions.append(o.type.in_(filters.types))
         if filters.spec_versions:
             conditions.append(o.spec_version.in_(filters.spec_versions))
-        if filters.added_after is not None:
-            conditions.append(o.date_added > filters.added_after)
+        lower = _decode_next(after) if after is not None else None
+        with self.engine.connect() as db:
+            if filters.added_after is not None:
+                # date_added grows with seq in a collection: one probe of the date index turns the
+                # filter into a seq bound, so the page is still a keyset range on seq.
+                conditions.append(o.date_added > filters.added_after)
+                first = db.execute(
+                    select(o.seq).where(o.collection_id == collection_id, o.date_added > filters.added_after)
+                    .order_by(o.date_added).limit(1)
+                ).scalar()
+                if first is None:
+                    return Page()
+                lower = max(lower if lower is not None else 0, first - 1)
+            rows = self._page_rows(db, conditions, filters, lower, size)
+        more = len(rows) > size
+        rows = rows[:size]
+        return Page(rows, more, _encode_next(rows[-1]["seq"]) if more else None)
+
+    def _page_rows(self, db: Connection, conditions: list[Any], filters: Filters, lower: int | None,
+                   size: int) -> list[dict[str, Any]]:
+        o = t.objects.c
         version_terms: list[Any] = []
         exact = [v for v in filters.versions if v not in ("last", "first", "all")]
         if "all" not in filters.versions:
@@ -284,17 +426,13 @@ class TaxiiStore:
             if exact:
                 version_terms.append(o.version.in_(exact))
             conditions.append(or_(*version_terms) if version_terms else false())
-        if after is not None:
-            conditions.append(o.seq > _decode_next(after))
+        if lower is not None:
+            conditions.append(o.seq > lower)
         query = (
             select(o.seq, o.object_id, o.version, o.date_added, o.body, o.tlp, o.spec_version)
             .where(and_(*conditions)).order_by(o.seq).limit(size + 1)
         )
-        with self.engine.connect() as db:
-            rows = [dict(r._mapping) for r in db.execute(query)]
-        more = len(rows) > size
-        rows = rows[:size]
-        return Page(rows, more, _encode_next(rows[-1]["seq"]) if more else None)
+        return [dict(zip(_PAGE_COLUMNS, row, strict=True)) for row in db.execute(query)]
 
     def _tlp_condition(self, partner: Partner) -> Any:
         o = t.objects.c
@@ -363,6 +501,17 @@ def _collection_resource(cid: str, title: str, description: str | None, read: bo
     if description:
         resource["description"] = description
     return resource
+
+
+def _row(collection_id: str, obj: dict[str, Any], version: str, date_added: int, latest: bool, first: bool,
+         origin: str) -> dict[str, Any]:
+    return {
+        "collection_id": collection_id, "object_id": obj["id"], "type": obj["type"],
+        "spec_version": str(obj.get("spec_version", "2.1")), "version": version, "date_added": date_added,
+        "is_latest": latest, "is_first": first, "tlp": object_tlp(obj).name,
+        "recipients": " " + " ".join(sorted(object_recipients(obj))) + " ",
+        "body": json.dumps(obj, separators=(",", ":")), "origin": origin,
+    }
 
 
 def _encode_next(seq: int) -> str:

@@ -15,7 +15,20 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["collections", "credentials", "deliveries", "metadata", "objects", "partners", "rights", "statuses"]
+__all__ = [
+    "collections",
+    "credentials",
+    "deliveries",
+    "metadata",
+    "objects",
+    "partners",
+    "rights",
+    "statuses",
+    "sync_conflicts",
+    "sync_nodes",
+    "sync_rejects",
+    "sync_state",
+]
 
 metadata = MetaData()
 
@@ -70,11 +83,15 @@ objects = Table(
     Column("tlp", String(16), nullable=False),
     Column("recipients", Text, nullable=False),  # " partner1 partner2 " for AMBER+STRICT and RED
     Column("body", Text, nullable=False),
+    # who added the row: "local" (published on this node), else the TAXII partner or sync node it came from
+    Column("origin", String(64), nullable=False, server_default="local"),
     UniqueConstraint("collection_id", "object_id", "version", name="uq_taxii_object_version"),
     Index("ix_taxii_objects_collection_seq", "collection_id", "seq"),
     Index("ix_taxii_objects_latest", "collection_id", "is_latest", "seq"),
     Index("ix_taxii_objects_object", "collection_id", "object_id", "seq"),
     Index("ix_taxii_objects_added", "collection_id", "date_added"),
+    Index("ix_taxii_objects_type", "collection_id", "type", "seq"),
+    sqlite_autoincrement=True,  # a deleted last row's seq is never reused: next tokens and sync marks stay true
 )
 
 statuses = Table(
@@ -94,4 +111,50 @@ deliveries = Table(
     Column("partner_id", String(64), nullable=False),
     Column("collection_id", String(64), nullable=False),
     Column("objects", Text, nullable=False),  # JSON list of [object_id, version, tlp]
+)
+
+# --- sync with other nodes (rrm.share.sync); the secrets live in a 0600 file, never here ------------
+
+sync_nodes = Table(
+    "taxii_sync_nodes",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("api_root", Text, nullable=False),
+    Column("collection", String(128), nullable=False),  # the remote collection id
+    Column("local_collection", String(64), nullable=False),
+)
+
+sync_state = Table(
+    "taxii_sync_state",
+    metadata,
+    Column("node", String(64), primary_key=True),
+    Column("pulled_after", String(32)),  # the remote's X-TAXII-Date-Added-Last of the last page stored
+    Column("pushed_seq", BigInteger, nullable=False, server_default="0"),  # last local row pushed
+    Column("last_pull", String(32)),
+    Column("last_push", String(32)),
+)
+
+sync_conflicts = Table(
+    "taxii_sync_conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node", String(64), nullable=False),
+    Column("direction", String(8), nullable=False),  # pull | push
+    Column("collection_id", String(64), nullable=False),
+    Column("object_id", String(128), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("at", String(32), nullable=False),
+    UniqueConstraint("node", "direction", "collection_id", "object_id", "version", name="uq_taxii_sync_conflict"),
+)
+
+sync_rejects = Table(
+    "taxii_sync_rejects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node", String(64), nullable=False),
+    Column("object_id", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", String(32), nullable=False),
 )
