@@ -18,7 +18,6 @@ from rrm.cases.models import IncidentRow, LinkRow, TechniqueRow, TimelineRow
 from rrm.cases.permissions import acting_user
 from rrm.cases.values import Incident
 from rrm.cases.vocab import FindingKind, IncidentStatus, Role, Severity
-from rrm.detect.findings import FindingsStore
 from rrm.detect.model import Community
 from rrm.frameworks.disarm import load_disarm
 from rrm.frameworks.tlp import TLP
@@ -124,6 +123,8 @@ def open_from_finding(
     tlp: TLP = TLP.AMBER,
 ) -> Incident:
     """Open an incident from community ``community_id`` of detection run ``run_id`` (default: the latest)."""
+    from rrm.detect.findings import FindingsStore  # detection is heavy: loaded only when used
+
     store = FindingsStore(workspace)
     chosen = run_id if run_id is not None else store.latest_id()
     return open_from_community(db, actor, store.community(chosen, community_id), run_id=chosen, tlp=tlp)

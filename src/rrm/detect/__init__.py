@@ -5,12 +5,60 @@
     FindingsStore(workspace).save(result)
 """
 
-from rrm.detect.detectors import Detector, detector_names, get_detector, register_detector
-from rrm.detect.explain import EdgeExplanation, explain_edge
-from rrm.detect.findings import FindingsStore
-from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA, Community, DetectionRun, EvidencePost, NullModelReport
-from rrm.detect.params import DetectionParams
-from rrm.detect.pipeline import DetectionResult, detect
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rrm.detect.detectors import (
+        Detector,
+        detector_names,
+        get_detector,
+        register_detector,
+    )
+    from rrm.detect.explain import (
+        EdgeExplanation,
+        explain_edge,
+    )
+    from rrm.detect.findings import (
+        FindingsStore,
+    )
+    from rrm.detect.model import (
+        EDGE_SCHEMA,
+        EVIDENCE_SCHEMA,
+        Community,
+        DetectionRun,
+        EvidencePost,
+        NullModelReport,
+    )
+    from rrm.detect.params import (
+        DetectionParams,
+    )
+    from rrm.detect.pipeline import (
+        DetectionResult,
+        detect,
+    )
+
+_EXPORTS = {
+    "EDGE_SCHEMA": "rrm.detect.model",
+    "EVIDENCE_SCHEMA": "rrm.detect.model",
+    "Community": "rrm.detect.model",
+    "DetectionParams": "rrm.detect.params",
+    "DetectionResult": "rrm.detect.pipeline",
+    "DetectionRun": "rrm.detect.model",
+    "Detector": "rrm.detect.detectors",
+    "EdgeExplanation": "rrm.detect.explain",
+    "EvidencePost": "rrm.detect.model",
+    "FindingsStore": "rrm.detect.findings",
+    "NullModelReport": "rrm.detect.model",
+    "detect": "rrm.detect.pipeline",
+    "detector_names": "rrm.detect.detectors",
+    "explain_edge": "rrm.detect.explain",
+    "get_detector": "rrm.detect.detectors",
+    "register_detector": "rrm.detect.detectors",
+}
+"""Public name → the module that defines it; imported on first use, so ``import rrm`` stays cheap."""
 
 __all__ = [
     "EDGE_SCHEMA",
@@ -30,3 +78,17 @@ __all__ = [
     "get_detector",
     "register_detector",
 ]
+
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
