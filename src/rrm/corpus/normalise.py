@@ -37,6 +37,12 @@ _IN_TEXT = {
 """For each list field found in text: the pattern, its group, and a marker without which the text has none
 (a cheap ``contains`` test spares the regular expression on most texts)."""
 _EMPTY_LIST = "[]::VARCHAR[]"
+_TRIMMED = frozenset(
+    {"platform", "post_id", "account_id", "handle", "created_at", "kind", "lang", "reshare_of_post",
+     "reshare_of_account", "reply_to_post", "reply_to_account", "quote_of_post", "account_created_at",
+     "followers", "following"}
+)
+"""Identifiers, times and counts lose surrounding blanks; texts are kept exactly as written."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class Normaliser:
             given = f"regexp_extract_all(coalesce(raw.{name}, ''), {sql_string(_LIST_TOKENS)})"
         if found == _EMPTY_LIST:
             return given
-        return f"CASE WHEN len(coalesce({given}, [])) > 0 THEN {given} ELSE {found} END"
+        return f"coalesce(nullif({given}, {_EMPTY_LIST}), {found})"
 
     def _from_text(self, name: str, raw: pa.Table) -> str:
         if "text" not in raw.column_names or name not in _IN_TEXT:
@@ -111,7 +117,8 @@ class Normaliser:
             return NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), rejections)
         raw = self._raw_table(batch)
         scalars = ",\n".join(
-            f"nullif(trim(raw.{name}), '') AS {name}" if name in raw.column_names else f"NULL::VARCHAR AS {name}"
+            (f"nullif(trim(raw.{name}), '') AS {name}" if name in _TRIMMED else f"nullif(raw.{name}, '') AS {name}")
+            if name in raw.column_names else f"NULL::VARCHAR AS {name}"
             for name in _SCALARS
         )
         lists = ",\n".join(

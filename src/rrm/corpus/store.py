@@ -413,7 +413,6 @@ class BatchWriter:
                         UNION ALL SELECT {columns} FROM ({merged})
                     )
                     SELECT * FROM unique_posts ANTI JOIN post_keys USING (platform, post_id)
-                    ORDER BY created_at
                 ) TO {sql_path(target)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"""
         )
         return int(pq.ParquetFile(target).metadata.num_rows)

@@ -174,10 +174,11 @@ class CsvTableFormat(IngestFormat):
     def read(self, stream: IO[bytes], source: str, batch_size: int) -> Iterator[RawBatch]:
         """Arrow's C++ CSV reader while the file is regular; Python's exact reader from the first irregularity.
 
-        The fast path needs a seekable stream and one record per line. At the first irregular batch
-        (a malformed row, invalid UTF-8, a field spanning lines, a blank line, an oversized row) it
-        stops, and the exact reader takes over at the first record not yet yielded, so every
-        rejection names its line and no record is read twice.
+        The fast path needs a seekable stream and one record per line, which a first pass checks by
+        counting lines and records (so no value spans lines and line numbers are exact). At the
+        first irregular batch (a malformed row, invalid UTF-8, an oversized row) it stops, and the
+        exact reader takes over at the first record not yet yielded, so every rejection names its
+        line and no record is read twice.
         """
         skip = 0
         if stream.seekable():
@@ -210,8 +211,10 @@ class CsvTableFormat(IngestFormat):
         if not header or b"\n" not in head:
             return 0
         self._check_header(header, source)
-        if len(set(header)) != len(header):
+        if len(set(header)) != len(header) or not self._one_record_per_line(stream, header):
+            stream.seek(start)
             return 0
+        stream.seek(start)
         irregular: list[object] = []
 
         def on_invalid(row: object) -> str:
@@ -232,11 +235,11 @@ class CsvTableFormat(IngestFormat):
                 ),
                 convert_options=pacsv.ConvertOptions(
                     column_types={c: pa.string() for c in header}, strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
+                    quoted_strings_can_be_null=False, include_columns=sorted(set(wanted.values())),
                 ),
             )
             for record_batch in reader:
-                if irregular or _irregular(record_batch):
+                if irregular:
                     return done
                 pending.append(record_batch)
                 pending_rows += record_batch.num_rows
@@ -252,13 +255,47 @@ class CsvTableFormat(IngestFormat):
             yield self._fast_batch(pending, wanted, done, source)
         return None
 
+    def _one_record_per_line(self, stream: IO[bytes], header: list[str]) -> bool:
+        """True when the input has exactly one physical line per record (and the header), no blank line
+        and no NUL byte: then a record's line is its position, and Arrow's multi-threaded reader can
+        be used as it is."""
+        start = stream.tell()
+        newlines = 0
+        last = b"\n"
+        for chunk in iter(lambda: stream.read(1 << 22), b""):
+            if b"\x00" in chunk or b"\n\n" in last + chunk or b"\n\r\n" in last + chunk:
+                return False  # NUL bytes and blank lines are for the exact reader to report
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+        lines = newlines + (0 if last in (b"\n", b"") else 1)
+        stream.seek(start)
+        invalid: list[object] = []
+
+        def on_invalid(row: object) -> str:
+            invalid.append(row)
+            return "skip"
+
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(block_size=FAST_BLOCK_BYTES, use_threads=True),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.spec.delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(include_columns=[header[0]], column_types={header[0]: pa.binary()}),
+            )
+            records = sum(batch.num_rows for batch in reader)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return False
+        return not invalid and records + 1 == lines
+
     def _fast_batch(self, batches: list[pa.RecordBatch], wanted: dict[str, str], done: int, source: str) -> RawBatch:
         table = pa.Table.from_batches(batches)
         columns: Columns = {raw: table.column(column).combine_chunks() for raw, column in wanted.items()}
         first_line = done + 2
         lines = list(range(first_line, first_line + table.num_rows))
-        columns, lines, rejections = without_nul_bytes(columns, lines, wanted, source)
-        return self._finish(columns, lines, rejections, source)
+        return self._finish(columns, lines, [], source)
 
     def _read_exact(self, stream: IO[bytes], source: str, batch_size: int, skip: int) -> Iterator[RawBatch]:
         checked = False
@@ -270,12 +307,3 @@ class CsvTableFormat(IngestFormat):
             yield self._finish(dict(arrays), lines, rejections + bad_text, source)
 
 
-def _irregular(batch: pa.RecordBatch) -> bool:
-    """True when a value spans lines or a row is blank: then rows and lines no longer match one to one."""
-    blank = None
-    for column in batch.columns:
-        if pc.any(pc.match_substring(column, "\n")).as_py() or pc.any(pc.match_substring(column, "\r")).as_py():
-            return True
-        empty = pc.equal(column, "")
-        blank = empty if blank is None else pc.and_(blank, empty)
-    return blank is not None and bool(pc.any(blank).as_py())
