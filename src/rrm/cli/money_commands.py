@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
+from rich.table import Column, Table
 
 from rrm.cli.options import JsonOption, WorkspaceOption, console, print_json, workspace_of
 from rrm.errors import InputError
@@ -22,6 +22,7 @@ from rrm.transparency import (
     ReadOptions,
     all_formats,
     all_rules,
+    decide,
     export,
     links,
     resolve,
@@ -30,6 +31,7 @@ from rrm.transparency import (
     search_donations,
     write_report,
 )
+from rrm.transparency.incidents import IncidentEntity, from_cases
 from rrm.transparency.store import expand
 
 __all__ = ["register"]
@@ -74,9 +76,10 @@ def ingest_command(
     results = []
     with Progress(console=console, transient=True, disable=as_json) as progress:
         task = progress.add_task("ingesting", total=len(files))
-        for path, _ in files:
-            results.extend(store.ingest([path], format_name, options))
+        for path, in_folder in files:
+            results.append(store.ingest_one(path, in_folder, format_name, options))
             progress.advance(task)
+    store.dedupe_earmarks()
     if as_json:
         _json(results)
         return
@@ -152,8 +155,15 @@ def _incident_names(path: Path | None) -> list[str]:
         return []
     try:
         return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError(f"cannot read: {reason}", source=str(path)) from exc
+
+
+UserOption = Annotated[
+    str | None, typer.Option("--user", "-u", envvar="RRM_USER", show_default=False,
+                             help="Who you are [env RRM_USER]: reads the cases store's incidents; records decisions."),
+]
 
 
 @money_app.command("flags")
@@ -162,12 +172,15 @@ def flags_command(
     election: Annotated[list[str] | None, typer.Option(help="Another election day, COUNTRY:YYYY-MM-DD.")] = None,
     incident_entities: Annotated[Path | None, typer.Option(help="File of entity names in incidents, one a line.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows shown in the table.")] = 100,
+    user: UserOption = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the flag rules; every flag shows its rule and evidence."""
-    flags = run_flags(_store(workspace), rule, elections=_elections(election),
-                      incident_entities=_incident_names(incident_entities))
+    """Run the flag rules; every flag shows its rule and evidence. Incidents come from the cases store."""
+    store = _store(workspace)
+    cases = from_cases(store.workspace, user)
+    names: list[str | IncidentEntity] = [*_incident_names(incident_entities), *cases.entities]
+    flags = run_flags(store, rule, elections=_elections(election), incident_entities=names)
     if as_json:
         _json(flags)
         return
@@ -179,6 +192,7 @@ def flags_command(
     for f in flags:
         counts[f.rule] = counts.get(f.rule, 0) + 1
     console.print(f"{len(flags)} flags: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    console.print(f"Incidents: {escape(cases.note)}")
 
 
 @money_app.command("rules")
@@ -202,31 +216,77 @@ def resolve_command(
     as_json: JsonOption = False,
 ) -> None:
     """Link donors, payers, sponsors and advertisers across sources (Splink); uncertain pairs go to review."""
-    summary = resolve(_store(workspace), accept=accept, review=review)
+    with Progress(console=console, transient=True, disable=as_json) as progress:
+        progress.add_task("comparing names (Splink), then ranking the review queue", total=None)
+        summary = resolve(_store(workspace), accept=accept, review=review)
     if as_json:
         print_json(summary)
         return
     console.print(f"{summary.mentions} names; {summary.accepted} links accepted ({summary.deterministic} by key), "
-                  f"{summary.review} to review")
+                  f"{summary.review} to review; {summary.decided} kept as people decided")
 
 
-@money_app.command("links")
+links_app = typer.Typer(help="Entity links and the review queue: list, accept, reject.", invoke_without_command=True)
+
+
+@links_app.callback()
 def links_command(
-    status: Annotated[str | None, typer.Option(help="accepted, review or rejected.")] = "review",
+    ctx: typer.Context,
+    review: Annotated[bool, typer.Option("--review", help="The review queue (the default), most useful first.")] = False,
+    status: Annotated[str | None, typer.Option(help="accepted, review or rejected.")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show entity links with their evidence (the review queue by default)."""
-    found = links(_store(workspace), status, limit)
-    if as_json:
-        print_json(found)
+    """Show entity links with their evidence; the review queue by default (links touching flagged money first)."""
+    if ctx.invoked_subcommand is not None:
         return
-    table = Table("name", "name", "probability", "method", "status", "evidence")
+    wanted = "review" if review or status is None else status
+    found = links(_store(workspace), wanted, limit)
+    if as_json:
+        _json(found)
+        return
+    table = Table("name", "name", "p", "evidence",
+                  Column("flagged by" if wanted == "review" else "decided by", overflow="fold"))
+    table.columns.insert(0, Column("id", no_wrap=True))  # first and never wrapped: it is copied into accept/reject
     for link in found:
-        table.add_row(escape(link.name_l), escape(link.name_r), f"{link.probability:.3f}", link.method, link.status,
-                      escape(link.evidence))
+        table.add_row(link.link_id, _side(link.name_l, link.detail_l), _side(link.name_r, link.detail_r),
+                      f"{link.probability:.2f}", escape(link.evidence),
+                      escape(link.flag_rules if wanted == "review" else link.decided_by or link.method))
     console.print(table)
+    if wanted == "review":
+        console.print("Decide with 'rrm money links accept ID' or 'rrm money links reject ID'.")
+
+
+def _side(name: str, detail: str) -> str:
+    return escape(name) + (f"\n[dim]{escape(detail)}[/dim]" if detail else "")
+
+
+def _decide(link: str, accept: bool, note: str, user: str | None, workspace: Path | None, as_json: bool) -> None:
+    decided = decide(_store(workspace), link, accept, user=user or "", note=note)
+    if as_json:
+        _json(decided)
+        return
+    console.print(f"{decided.status} {decided.link_id}: {escape(decided.name_l)} = {escape(decided.name_r)} "
+                  f"(by {escape(decided.decided_by or '')}); kept by later 'rrm money resolve' runs")
+
+
+NoteOption = Annotated[str, typer.Option(help="Why (kept with the decision).")]
+LinkArgument = Annotated[str, typer.Argument(help="The link id ('rrm money links').")]
+
+
+@links_app.command("accept")
+def accept_command(link: LinkArgument, note: NoteOption = "", user: UserOption = None,
+                   workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Accept a link: the two names are one entity (kept with who and when)."""
+    _decide(link, True, note, user, workspace, as_json)
+
+
+@links_app.command("reject")
+def reject_command(link: LinkArgument, note: NoteOption = "", user: UserOption = None,
+                   workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Reject a link: the two names are different entities (kept with who and when)."""
+    _decide(link, False, note, user, workspace, as_json)
 
 
 @money_app.command("quarantine")
@@ -268,6 +328,9 @@ def report_command(
     """Write a self-contained HTML report with charts of spend by payer and donations by recipient, and the flags."""
     path = write_report(_store(workspace), out)
     console.print(f"wrote {escape(str(path))}")
+
+
+money_app.add_typer(links_app, name="links")
 
 
 def register(app: typer.Typer) -> None:

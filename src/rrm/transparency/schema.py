@@ -84,6 +84,8 @@ class Donation:
     count_rule: str | None = None
     conduit_id: str | None = None
     aggregated: bool = False
+    election: str | None = None
+    """The election the donation is for, where the register says (FEC ``TRANSACTION_PGI``, e.g. ``P2018``)."""
     source: str = ""
     source_line: int | None = None
     source_format: str = ""
@@ -113,7 +115,7 @@ DONATION_SCHEMA = pa.schema(
         ("donor_country", pa.string()), ("recipient_id", pa.string()), ("recipient_party", pa.string()),
         ("date", pa.date32()), ("donation_type", pa.string()), ("status", pa.string()),
         ("counted", pa.bool_()), ("count_rule", pa.string()), ("conduit_id", pa.string()),
-        ("aggregated", pa.bool_()), ("source", pa.string()), ("source_line", pa.int64()),
+        ("aggregated", pa.bool_()), ("election", pa.string()), ("source", pa.string()), ("source_line", pa.int64()),
         ("source_format", pa.string()),
     ]
 )

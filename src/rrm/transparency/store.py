@@ -1,7 +1,8 @@
 """The money store of a workspace: ads, donations, FEC committees, entity links, provenance, quarantine.
 
 Layout: ``<workspace>/money/money.duckdb``, one DuckDB database (tables ``ads``, ``donations``,
-``committees``, ``links``, ``batches``, ``quarantine``). Ingest is idempotent twice over: a file whose
+``committees``, ``links``, ``link_decisions``, ``batches``, ``quarantine``). Columns added since a store
+was made are added when it is opened. Ingest is idempotent twice over: a file whose
 SHA-256 is already in ``batches`` is skipped, and a record whose id is already stored is counted as a
 duplicate, not stored again. Every stored row carries its ``batch_id``, file and line.
 """
@@ -42,6 +43,15 @@ CREATE TABLE IF NOT EXISTS links (
     entity_l VARCHAR NOT NULL, entity_r VARCHAR NOT NULL, name_l VARCHAR, name_r VARCHAR,
     probability DOUBLE NOT NULL, match_weight DOUBLE, method VARCHAR NOT NULL, status VARCHAR NOT NULL,
     evidence VARCHAR NOT NULL, decided_at TIMESTAMPTZ);
+ALTER TABLE links ADD COLUMN IF NOT EXISTS link_id VARCHAR;
+ALTER TABLE links ADD COLUMN IF NOT EXISTS decided_by VARCHAR;
+ALTER TABLE links ADD COLUMN IF NOT EXISTS detail_l VARCHAR;
+ALTER TABLE links ADD COLUMN IF NOT EXISTS detail_r VARCHAR;
+ALTER TABLE links ADD COLUMN IF NOT EXISTS records BIGINT;
+ALTER TABLE links ADD COLUMN IF NOT EXISTS flag_rules VARCHAR;
+CREATE TABLE IF NOT EXISTS link_decisions (
+    link_id VARCHAR NOT NULL, entity_l VARCHAR NOT NULL, entity_r VARCHAR NOT NULL, name_l VARCHAR, name_r VARCHAR,
+    decision VARCHAR NOT NULL, decided_by VARCHAR NOT NULL, decided_at TIMESTAMPTZ NOT NULL, note VARCHAR);
 """
 _EXTENSIONS = {".csv", ".json", ".jsonl", ".txt", ".ndjson"}
 
@@ -110,6 +120,7 @@ class MoneyStore:
             for name, schema in (("ads", AD_SCHEMA), ("donations", DONATION_SCHEMA)):
                 empty = schema.empty_table()  # noqa: F841 - read by DuckDB's replacement scan
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT *, ''::VARCHAR AS batch_id FROM empty LIMIT 0")
+            db.execute("ALTER TABLE donations ADD COLUMN IF NOT EXISTS election VARCHAR")  # stores made before it
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -130,16 +141,22 @@ class MoneyStore:
     def ingest(self, paths: list[Path], format_name: str | None = None,
                options: ReadOptions | None = None) -> list[IngestResult]:
         """Ingest files and folders; one batch per file. Bad records are quarantined, never dropped."""
-        results = []
-        for path, in_folder in expand(paths):
-            try:
-                results.append(self.ingest_file(path, format_name, options or ReadOptions()))
-            except InputError as error:
-                if not in_folder:
-                    raise
-                results.append(IngestResult(str(path), "-", None, 0, 0, 0, 0, skipped=error.message))
-        self._dedupe_earmarks()
+        results = [self.ingest_one(path, in_folder, format_name, options) for path, in_folder in expand(paths)]
+        self.dedupe_earmarks()
         return results
+
+    def ingest_one(self, path: Path, in_folder: bool, format_name: str | None = None,
+                   options: ReadOptions | None = None) -> IngestResult:
+        """One file of ``expand``: a file found in a folder that no format reads is skipped, not an error.
+
+        Call ``dedupe_earmarks`` once the files are in (``ingest`` does).
+        """
+        try:
+            return self.ingest_file(path, format_name, options or ReadOptions())
+        except InputError as error:
+            if not in_folder:
+                raise
+            return IngestResult(str(path), "-", None, 0, 0, 0, 0, skipped=error.message)
 
     def ingest_file(self, path: Path, format_name: str | None, options: ReadOptions) -> IngestResult:
         fmt = detect(path, format_name)
@@ -195,7 +212,7 @@ class MoneyStore:
         db.unregister("incoming")
         return _count(db, table) - before
 
-    def _dedupe_earmarks(self) -> None:
+    def dedupe_earmarks(self) -> None:
         """Mark an FEC pass-through (24T/24I) not counted when the recipient's own 15E of it is stored."""
         with self.connect() as db:
             db.execute(
@@ -237,6 +254,7 @@ def _count(db: duckdb.DuckDBPyConnection, table: str) -> int:
 VIEWS = """
 CREATE OR REPLACE TEMP VIEW donations_v AS
 SELECT d.* EXCLUDE (recipient_name, recipient_party),
-       coalesce(c.name, d.recipient_name) AS recipient_name, coalesce(d.recipient_party, c.party) AS recipient_party
+       coalesce(c.name, d.recipient_name) AS recipient_name, coalesce(d.recipient_party, c.party) AS recipient_party,
+       c.committee_type
 FROM donations d LEFT JOIN committees c ON d.register = 'FEC' AND c.cmte_id = d.recipient_id;
 """

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+
+from rrm.transparency.incidents import IncidentEntity
 
 __all__ = ["Election", "Flag", "FlagContext", "FlagRule"]
 
@@ -24,6 +26,8 @@ class Flag:
     evidence: tuple[tuple[str, str], ...]
     source: str | None = None
     line: int | None = None
+    priority: int = 1
+    """1 normally, 0 for a flag that is probably benign (e.g. an agency paying for its client); shown last."""
 
     def evidence_text(self, with_rule: bool = False) -> str:
         """The evidence as one line; the rule text is left out unless asked for (it is the same for every flag)."""
@@ -45,7 +49,7 @@ class FlagContext:
 
     db: duckdb.DuckDBPyConnection
     elections: tuple[Election, ...] = ()
-    incident_entities: frozenset[str] = field(default_factory=frozenset)
+    incident_entities: tuple[IncidentEntity, ...] = ()
     surge_window_days: int = 30
 
 

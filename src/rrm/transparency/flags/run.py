@@ -7,6 +7,7 @@ from datetime import date
 
 from rrm.transparency.flags.base import Election, Flag, FlagContext
 from rrm.transparency.flags.registry import all_rules, get_rule
+from rrm.transparency.incidents import IncidentEntity, from_cases, from_names
 from rrm.transparency.store import VIEWS, MoneyStore
 
 __all__ = ["DEFAULT_ELECTIONS", "run_flags"]
@@ -31,13 +32,22 @@ DEFAULT_ELECTIONS = (
 
 
 def run_flags(store: MoneyStore, rules: Iterable[str] | None = None, *, elections: Iterable[Election] = DEFAULT_ELECTIONS,
-              incident_entities: Iterable[str] = ()) -> list[Flag]:
-    """Every flag raised by the named rules (all registered rules by default)."""
+              incident_entities: Iterable[str | IncidentEntity] = (), cases_user: str | None = None) -> list[Flag]:
+    """Every flag raised by the named rules (all registered rules by default).
+
+    ``incident_entities`` are names (or ``IncidentEntity`` values) to look for; with ``cases_user``, the
+    entities of every incident of the workspace's cases store are added, read as that user. Within a
+    rule, flags of priority 0 (probably benign) come last.
+    """
     chosen = [get_rule(name) for name in rules] if rules else list(all_rules().values())
+    entities = [e for e in incident_entities if isinstance(e, IncidentEntity)]
+    entities += from_names(e for e in incident_entities if isinstance(e, str))
+    if cases_user is not None:
+        entities += from_cases(store.workspace, cases_user).entities
     flags: list[Flag] = []
     with store.connect(read_only=True) as db:
         db.execute(VIEWS)
-        context = FlagContext(db, tuple(elections), frozenset(incident_entities))
+        context = FlagContext(db, tuple(elections), tuple(entities))
         for rule in chosen:
-            flags.extend(rule.run(context))
+            flags.extend(sorted(rule.run(context), key=lambda flag: -flag.priority))
     return flags

@@ -1,4 +1,18 @@
-"""Spend surge inside an election window."""
+"""Spend surge inside an election window.
+
+An advertiser's spend in the ``surge_window_days`` (30) before an election day is flagged when:
+
+- **surge**: it spent in the 182 days before the window, and its weekly spend in the window (lower
+  bound, spread over the window's weeks) is at least ``FACTOR`` (3) times its median weekly spend
+  before (upper bound, over the weeks it spent in); or
+- **first appearance**: it spent nothing in the 182 days before (records of zero spend do not count),
+  and it spends at least
+  ``FIRST_APPEARANCE`` (10,000 in the ad's currency) in the window.
+
+Either way at least ``MINIMUM`` (1,000) must be spent in the window. A campaign that merely begins
+in the final month at a modest size is not flagged. Amounts are never converted: the thresholds
+are in the ad's own currency (10,000 is a lot in GBP, USD or EUR; little in INR or THB).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +20,41 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from statistics import median
 
 from rrm.transparency.countries import is_eu
 from rrm.transparency.flags.base import Election, Flag, FlagContext, FlagRule
 from rrm.transparency.flags.registry import register_rule
 
+__all__ = ["BASELINE_DAYS", "FACTOR", "FIRST_APPEARANCE", "MINIMUM", "SpendSurge"]
+
 FACTOR = Decimal(3)
 MINIMUM = Decimal(1000)
+FIRST_APPEARANCE = Decimal(10000)
 BASELINE_DAYS = 182
+
+Point = tuple[date, Decimal, Decimal | None, str]
 
 
 def _applies(election: Election, country: str | None) -> bool:
     return country == election.country or (election.country == "EU" and is_eu(country))
 
 
+def _weekly_upper(points: list[Point]) -> list[Decimal] | None:
+    """Spend per week (upper bounds) over the weeks with spend above zero; None if an upper bound is open."""
+    weeks: dict[date, Decimal] = defaultdict(Decimal)
+    for day, _, high, _ in points:
+        if high is None:
+            return None
+        weeks[day - timedelta(days=day.weekday())] += high
+    return [spend for spend in weeks.values() if spend > 0]
+
+
 class SpendSurge(FlagRule):
     name = "election-surge"
-    rule = (f"an advertiser's weekly spend in the {{window}} days before an election day is, even at its lower "
-            f"bound, over {FACTOR}× its weekly spend at the upper bound in the {BASELINE_DAYS} days before "
-            f"(or it had no spend before), with at least {MINIMUM} spent in the window")
+    rule = (f"in the {{window}} days before an election day, an advertiser's weekly spend (lower bound) is at least "
+            f"{FACTOR}× its median weekly spend (upper bound) in the {BASELINE_DAYS} days before, or it first "
+            f"appears with at least {FIRST_APPEARANCE} spent in the window; at least {MINIMUM} spent in the window")
 
     def run(self, context: FlagContext) -> Iterator[Flag]:
         window = timedelta(days=context.surge_window_days)
@@ -35,7 +65,7 @@ class SpendSurge(FlagRule):
                  AND advertiser IS NOT NULL
                GROUP BY ALL"""
         ).fetchall()
-        series: dict[tuple[str, str, str], list[tuple[date, Decimal, Decimal | None, str]]] = defaultdict(list)
+        series: dict[tuple[str, str, str], list[Point]] = defaultdict(list)
         names: dict[str, str] = {}
         for key, name, currency, country, start, low, high, open_count, source in rows:
             names[key] = name
@@ -47,25 +77,30 @@ class SpendSurge(FlagRule):
                 if not _applies(election, country or None):
                     continue
                 inside = [p for p in points if begin <= p[0] <= election.day]
-                if not inside:
-                    continue
-                before = [p for p in points if baseline_begin <= p[0] < begin]
                 in_low = sum((p[1] for p in inside), Decimal(0))
-                if in_low < MINIMUM:
+                if not inside or in_low < MINIMUM:
                     continue
                 in_weekly = in_low / Decimal(window.days / 7)
-                if any(p[2] is None for p in before):
+                weekly = _weekly_upper([p for p in points if baseline_begin <= p[0] < begin])
+                if weekly is None:
                     continue  # an open upper bound before the window: no surge can be shown
-                base_high = sum((p[2] or Decimal(0) for p in before), Decimal(0))
-                base_weekly = base_high / Decimal(BASELINE_DAYS / 7)
-                if before and in_weekly <= FACTOR * base_weekly:
-                    continue
+                if weekly:
+                    typical = Decimal(median(weekly))
+                    if in_weekly < FACTOR * typical:
+                        continue
+                    trigger = (f"surge: weekly spend in the window {in_weekly:.0f} {currency} is "
+                               f"{in_weekly / typical:.1f}× its median weekly spend before ({typical:.0f} {currency}, "
+                               f"over {len(weekly)} weeks with spend)")
+                else:
+                    if in_low < FIRST_APPEARANCE:
+                        continue
+                    trigger = (f"first appearance: no spend in the {BASELINE_DAYS} days before the window, "
+                               f"{in_low} {currency} in the window (≥ {FIRST_APPEARANCE})")
                 yield Flag(self.name, "entity", key, names[key], (
                     ("election", f"{election.name} ({election.day})"),
                     ("window", f"{begin} to {election.day}"),
+                    ("trigger", trigger),
                     ("spend in window (lower bound)", f"{in_low} {currency}"),
-                    ("weekly in window (lower bound)", f"{in_weekly:.0f} {currency}"),
-                    ("weekly before (upper bound)", f"{base_weekly:.0f} {currency}" if before else "no spend before"),
                     ("rule", text)), inside[0][3], None)
 
 

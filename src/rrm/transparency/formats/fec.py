@@ -11,7 +11,7 @@ Counting rule (so that one dollar is counted once):
   its ``OTHER_ID``. The record's recipient is the final recipient (``OTHER_ID``) and its conduit is
   ``CMTE_ID``; it is counted unless the matching ``15E`` (same donor, date, amount, recipient and
   conduit) is also in the store, in which case the store marks it ``counted = false`` (see
-  ``MoneyStore._dedupe_earmarks``).
+  ``MoneyStore.dedupe_earmarks``).
 * ``22Y`` (and other ``2xY`` refunds): money returned to the donor, stored with a negative amount.
 """
 
@@ -132,7 +132,8 @@ class FecIndividualContributions(MoneyFormat):
             donor_postcode=zip_code or None, donor_country=donor_country(v["STATE"], v["CITY"], zip_code),
             recipient_id=recipient, date=when, donation_type=kind or None,
             status="memo" if v["MEMO_CD"].upper() == "X" else None, counted=counted, count_rule=rule,
-            conduit_id=conduit, source=str(path), source_line=number, source_format=self.name,
+            conduit_id=conduit, election=v["TRANSACTION_PGI"] or None, source=str(path), source_line=number,
+            source_format=self.name,
         )
 
 

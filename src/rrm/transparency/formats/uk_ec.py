@@ -1,6 +1,7 @@
 """UK Electoral Commission register of donations (the donations search CSV export).
 
-``Value`` is ``"£9,556.85"``; dates are ``dd/mm/yyyy``. The register gives no donor country: a donor
+``Value`` is ``"£9,556.85"``; dates are ``dd/mm/yyyy``. The recipient's type (party central office,
+accounting unit, regulated donee and which kind, third party) is kept in ``status`` for the thresholds. The register gives no donor country: a donor
 with a UK postcode is in ``GB``; other donors have no country (unknown, not foreign).
 """
 
@@ -22,6 +23,16 @@ UK_POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$"
 
 def _true(text: str) -> bool:
     return text.strip().lower() in {"true", "yes", "1"}
+
+
+def _entity(v: dict[str, str], unit: str) -> str | None:
+    """The recipient's type as the thresholds need it: ``Political Party / Central Party``,
+    ``Political Party / <accounting unit>``, ``Regulated Donee / MP - Member of Parliament``..."""
+    kind = v.get("RegulatedEntityType", "").strip()
+    detail = unit or v.get("RegulatedDoneeType", "").strip()
+    if unit and _true(v.get("AccountingUnitsAsCentralParty", "")):
+        detail += " (as central party)"
+    return (kind + (f" / {detail}" if detail else "")) or None
 
 
 class UkElectoralCommission(MoneyFormat):
@@ -67,7 +78,7 @@ class UkElectoralCommission(MoneyFormat):
                 recipient_id=v.get("RegulatedEntityId", "").strip() or None,
                 recipient_party=recipient if v.get("RegulatedEntityType", "").strip() == "Political Party" else None,
                 date=when, donation_type=v.get("DonationType", "").strip() or None,
-                status=(v.get("RegulatedEntityType", "").strip() + (f" / {unit}" if unit else "")) or None,
+                status=_entity(v, unit),
                 aggregated=_true(v.get("IsAggregation", "")), source=str(path), source_line=row.line,
                 source_format=self.name,
             ))
