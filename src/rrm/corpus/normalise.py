@@ -27,7 +27,7 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _SCALARS = [f for f in RAW_FIELDS if f not in LIST_FIELDS]
 _URL_IN_TEXT = r"""https?://[^\s<>"'\)\]\}]*[^\s<>"'\)\]\}.,;:!?…]"""
 _HASHTAG_IN_TEXT = r"[#＃]([\p{L}\p{N}_]+)"
-_MENTION_IN_TEXT = r"(?:^|[^\p{L}\p{N}_])@([A-Za-z0-9_]{1,50})"
+_MENTION_IN_TEXT = r"(?:^|[^A-Za-z0-9_.])@([A-Za-z0-9_]{1,50})"
 _LIST_TOKENS = r"""[^\[\]'",\s]+"""
 _IN_TEXT = {
     "urls": (_URL_IN_TEXT, 0, "://"),
@@ -70,9 +70,16 @@ class Normaliser:
     def _time(self, column: str) -> str:
         value = f"trim({column})"
         patterns = ", ".join(sql_string(p) for p in self.time_formats)
-        parsed = f"TRY_CAST({value} AS TIMESTAMPTZ)"
+        iso = f"TRY_CAST({value} AS TIMESTAMPTZ)"
+        parsed = iso
         if patterns:
-            parsed = f"coalesce(try_strptime({value}, [{patterns}])::TIMESTAMPTZ, {parsed})"
+            own = f"try_strptime({value}, [{patterns}])::TIMESTAMPTZ"
+            # ISO 8601 first where the text has its shape (cheap); the format's own patterns otherwise,
+            # since a cast would read '10/1/17 19:58' as the year 10
+            parsed = (
+                f"CASE WHEN substr({value}, 5, 1) = '-' AND substr({value}, 8, 1) = '-' "
+                f"THEN coalesce({iso}, {own}) ELSE coalesce({own}, {iso}) END"
+            )
         number = f"TRY_CAST({value} AS DOUBLE)"
         return (
             f"CASE WHEN {column} IS NULL THEN NULL "

@@ -297,8 +297,8 @@ class BatchWriter:
         self.rejected += len(chunk.rejections)
         self.records_read += chunk.posts.num_rows + len(chunk.rejections)
         if chunk.posts.num_rows:
-            pq.write_table(chunk.posts, self.folder / f"posts-{self._chunks:06d}.parquet", compression="zstd")
-            pq.write_table(chunk.accounts, self.folder / f"accounts-{self._chunks:06d}.parquet", compression="zstd")
+            pq.write_table(chunk.posts, self.folder / f"posts-{self._chunks:06d}.parquet", compression="lz4")
+            pq.write_table(chunk.accounts, self.folder / f"accounts-{self._chunks:06d}.parquet", compression="lz4")
             self._chunks += 1
         self._rejections.extend(chunk.rejections)
         if len(self._rejections) >= 50_000:
