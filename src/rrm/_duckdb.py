@@ -7,7 +7,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-__all__ = ["arrow_table", "sql_path", "sql_string"]
+__all__ = ["arrow_table", "connect", "sql_path", "sql_string"]
+
+
+def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that never draws its progress bar (it would corrupt ``--json`` output)."""
+    db = duckdb.connect(database, read_only=read_only)
+    db.execute("SET enable_progress_bar = false")
+    return db
 
 
 def arrow_table(db: duckdb.DuckDBPyConnection, query: str) -> pa.Table:

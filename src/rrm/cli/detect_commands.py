@@ -44,6 +44,15 @@ def detect_command(
     ] = 0.7,
     link_level: Annotated[str, typer.Option("--link-level", help="co-link on 'url' or 'domain'.")] = "url",
     resolution: Annotated[float, typer.Option("--resolution", help="Leiden resolution.")] = DetectionParams.resolution,
+    stability: Annotated[
+        int, typer.Option("--stability", help="Stability selection: rerun on this many subsamples of the posts (0: off).", min=0)
+    ] = DetectionParams.stability_subsamples,
+    stability_fraction: Annotated[
+        float, typer.Option("--stability-fraction", help="Share of the posts in each stability subsample.")
+    ] = DetectionParams.stability_fraction,
+    stability_threshold: Annotated[
+        float, typer.Option("--stability-threshold", help="Share of subsamples an account or edge must be selected in.")
+    ] = DetectionParams.stability_threshold,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -53,7 +62,8 @@ def detect_command(
     params = DetectionParams(
         window_seconds=window, min_co_actions=min_co_actions, fdr_q=fdr, null_shuffles=shuffles, seed=seed,
         near_duplicate_threshold=near_duplicates or None, link_level="domain" if link_level == "domain" else "url",
-        resolution=resolution,
+        resolution=resolution, stability_subsamples=stability, stability_fraction=stability_fraction,
+        stability_threshold=stability_threshold,
     )
     ws = workspace_of(workspace)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
@@ -77,6 +87,11 @@ def detect_command(
         behaviours.add_row(r.behaviour, f"{r.edges:,}", f"{r.significant_edges:,}", f"{r.null_edges_mean:.1f}",
                            f"{r.expected_false_edges:.2f}", r.null_model)
     console.print(behaviours)
+    if run.stability is not None:
+        st = run.stability
+        console.print(f"Stability selection: {st.subsamples} subsamples of {st.fraction:.0%} of the posts; "
+                      f"{st.selected_accounts:,} accounts and {st.selected_edges:,} edges selected in at least "
+                      f"{st.threshold:.0%} of them ({len(st.account_frequency):,} accounts flagged at least once).")
     console.print(_run_table(run))
     console.print(f"Saved to {escape(str(folder))}. Explain a community with [bold]rrm explain COMMUNITY_ID[/].")
 
@@ -137,7 +152,13 @@ def explain_command(
         parts = ", ".join(f"{k} {v:.2f}" for k, v in community.parts.items())
         console.print(f"Parts: {parts}")
         console.print(escape(community.explanation))
-        console.print("Accounts: " + escape(", ".join(community.accounts)))
+        run = findings.run(run_id)
+        if run.stability is not None:
+            shares = run.stability.account_frequency
+            console.print("Accounts (share of stability subsamples flagged): "
+                          + escape(", ".join(f"{a} ({shares.get(a, 0.0):.0%})" for a in community.accounts)))
+        else:
+            console.print("Accounts: " + escape(", ".join(community.accounts)))
         posts = community.evidence
     else:
         raise InputError("name a community, or two accounts with --edge", field="community_id")

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rrm._duckdb import arrow_table, sql_string
+from rrm._duckdb import arrow_table, connect, sql_string
 from rrm.corpus.formats.base import RawBatch, RawColumn, Rejection, excerpt
 from rrm.corpus.schema import ACCOUNT_SCHEMA, LIST_FIELDS, POST_SCHEMA, RAW_FIELDS
 from rrm.corpus.urls import canonicalise
@@ -60,7 +59,7 @@ class Normaliser:
         self.time_formats = time_formats
         self.batch_id = batch_id
         self.source = source
-        self._db = duckdb.connect()
+        self._db = connect()
         self._db.execute("SET TimeZone = 'UTC'")
         self._latest = datetime.now(UTC) + timedelta(days=1)
 

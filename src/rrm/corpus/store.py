@@ -35,7 +35,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rrm._duckdb import sql_path
+from rrm._duckdb import connect, sql_path
 from rrm.corpus.formats.base import Rejection
 from rrm.corpus.normalise import NormalisedBatch
 from rrm.corpus.schema import ACCOUNT_SCHEMA, POST_SCHEMA
@@ -144,7 +144,7 @@ class CorpusStore:
         pause = 0.05
         while True:
             try:
-                db = duckdb.connect(str(self._catalog_path))
+                db = connect(str(self._catalog_path))
                 break
             except duckdb.IOException as exc:
                 # DuckDB lets one process at a time open the file; an ingest holds it while it commits.
@@ -222,7 +222,7 @@ class CorpusStore:
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with the views ``posts`` and ``accounts`` (latest observation)."""
-        db = duckdb.connect()
+        db = connect()
         db.execute("SET TimeZone = 'UTC'")
         posts, accounts = self.post_files(), self.account_files()
         if posts:

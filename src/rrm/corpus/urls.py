@@ -32,7 +32,7 @@ TRACKING_PARAMETERS = frozenset(
         "__twitter_impression", "oly_anon_id", "oly_enc_id", "vero_id", "wickedid", "hsctatracking",
     }
 )
-_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_")
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_")
 
 SHORTENER_DOMAINS = frozenset(
     {

@@ -108,13 +108,22 @@ def pair_counts(
     cap: int | None,
     seed: int,
     by_post: bool = False,
+    count_posts: bool = False,
 ) -> pa.Table:
-    """Pairs with at least ``min_co_actions`` distinct objects: account_a, account_b, co_actions, weight."""
+    """Pairs with at least ``min_co_actions`` distinct objects: account_a, account_b, co_actions, weight.
+
+    With ``count_posts`` the join stays on the object but ``co_actions`` counts matched posts (the
+    posts of the less active side that match a post of the other), each matched object weighing its
+    rarity: a post that acts on several objects (hashtags) counts once.
+    """
+    matches = _matches_sql(actions, window_us, cap, seed, by_post)
+    if count_posts:
+        return arrow_table(db, f"WITH m AS ({matches}) " + _POSTS_AGGREGATE.format(weights=weights, min=int(min_co_actions)))
     return arrow_table(
         db,
         f"""WITH m AS (SELECT account_a, account_b, object, any_value(slot) AS slot,
                               any_value(post_a) AS post_a, any_value(post_b) AS post_b
-                       FROM ({_matches_sql(actions, window_us, cap, seed, by_post)})
+                       FROM ({matches})
                        GROUP BY account_a, account_b, object)
             {_AGGREGATE.format(co=_co_actions(by_post), weights=weights, min=int(min_co_actions))}""",
     )
@@ -125,6 +134,14 @@ _AGGREGATE = """
            (sum(w.w) * {co} / count(DISTINCT m.object))::DOUBLE AS weight
     FROM m JOIN {weights} w ON w.object = m.slot
     GROUP BY account_a, account_b HAVING {co} >= {min}"""
+
+_POSTS_CO = "least(count(DISTINCT m.post_a), count(DISTINCT m.post_b))::BIGINT"
+_POSTS_AGGREGATE = f"""
+    SELECT account_a, account_b, {_POSTS_CO} AS co_actions, (avg(w.w) * {_POSTS_CO})::DOUBLE AS weight
+    FROM m JOIN {{weights}} w ON w.object = m.slot
+    GROUP BY account_a, account_b HAVING {_POSTS_CO} >= {{min}}"""
+"""Counting matched posts: every (post, post, object) match is a row of ``m``; the weight is the mean
+rarity of the matched objects times the count."""
 
 
 def matched_pairs(
@@ -138,23 +155,41 @@ def matched_pairs(
     cap: int | None,
     seed: int,
     by_post: bool = False,
+    count_posts: bool = False,
 ) -> pa.Table:
     """Like ``pair_counts``, and also create table ``target`` (``MATCH_SCHEMA`` and ``slot``) with the
     closest posts per pair and object, for the pairs that pass."""
     order = "(abs(t_a - t_b), post_a, post_b)"
     co = _co_actions(by_post)
+    matches = _matches_sql(actions, window_us, cap, seed, by_post)
+    if count_posts:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {target}_raw AS {matches}")
+        matches = f"SELECT * FROM {target}_raw"
+        kept = f"SELECT account_a, account_b FROM {target}_raw m GROUP BY ALL HAVING {_POSTS_CO} >= {int(min_co_actions)}"
+    else:
+        kept = f"SELECT account_a, account_b FROM closest m GROUP BY account_a, account_b HAVING {co} >= {int(min_co_actions)}"
     db.execute(
         f"""CREATE OR REPLACE TEMP TABLE {target} AS
-            WITH m AS ({_matches_sql(actions, window_us, cap, seed, by_post)}),
+            WITH m AS ({matches}),
             closest AS (
                 SELECT account_a, account_b, object, any_value(slot) AS slot,
                        arg_min(post_a, {order}) AS post_a, arg_min(post_b, {order}) AS post_b,
                        arg_min(t_a, {order}) AS t_a, arg_min(t_b, {order}) AS t_b
                 FROM m GROUP BY account_a, account_b, object
             ),
-            kept AS (SELECT account_a, account_b FROM closest m GROUP BY account_a, account_b HAVING {co} >= {int(min_co_actions)})
+            kept AS ({kept})
             SELECT closest.* FROM closest SEMI JOIN kept USING (account_a, account_b)"""
     )
+    if count_posts:
+        found = arrow_table(
+            db,
+            f"WITH m AS (SELECT * FROM {target}_raw SEMI JOIN (SELECT DISTINCT account_a, account_b FROM {target}) "
+            f"USING (account_a, account_b)) "
+            + _POSTS_AGGREGATE.format(weights=weights, min=int(min_co_actions))
+            + " ORDER BY account_a, account_b",
+        )
+        db.execute(f"DROP TABLE IF EXISTS {target}_raw")
+        return found
     return arrow_table(
         db,
         f"WITH m AS (SELECT * FROM {target}) "

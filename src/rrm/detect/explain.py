@@ -23,6 +23,7 @@ class EdgeBehaviour:
     p_value: float | None
     q_value: float | None
     significant: bool
+    selection_frequency: float | None = None  # share of stability subsamples in which it was significant
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class EdgeExplanation:
     behaviours: tuple[EdgeBehaviour, ...]
     evidence: tuple[EvidencePost, ...]
     explanation: str
+    selection_frequency_a: float | None = None  # share of stability subsamples in which each account was flagged
+    selection_frequency_b: float | None = None
 
 
 def explain_edge(store: CorpusStore, result: DetectionResult, account_a: str, account_b: str, limit: int = 50) -> EdgeExplanation:
@@ -45,9 +48,16 @@ def explain_edge(store: CorpusStore, result: DetectionResult, account_a: str, ac
     if not rows:
         raise NotFoundError(f"no edge between {a!r} and {b!r} in detection run {result.run.run_id!r}")
     q_cut = float(result.run.parameters.get("fdr_q", 0.05))  # type: ignore[arg-type]
+    stability = result.run.stability
+    frequencies: dict[str, float] = {}
+    if result.selection is not None:
+        sel = result.selection
+        chosen = sel.filter(pc.and_(pc.equal(sel.column("account_a"), a), pc.equal(sel.column("account_b"), b)))
+        frequencies = dict(zip(chosen.column("behaviour").to_pylist(), chosen.column("frequency").to_pylist(), strict=True))
     behaviours = tuple(
         EdgeBehaviour(r["behaviour"], r["co_actions"], r["weight"], r["p_value"], r["q_value"],
-                      r["q_value"] is not None and r["q_value"] <= q_cut)
+                      r["q_value"] is not None and r["q_value"] <= q_cut,
+                      None if stability is None else frequencies.get(r["behaviour"], 0.0))
         for r in sorted(rows, key=lambda r: (r["q_value"] if r["q_value"] is not None else 2.0, r["behaviour"]))
     )
     ev = result.evidence
@@ -70,6 +80,12 @@ def explain_edge(store: CorpusStore, result: DetectionResult, account_a: str, ac
         q = "untested" if item.q_value is None else f"p = {item.p_value:.2g}, q = {item.q_value:.2g}"
         lines.append(f"{item.behaviour}: {item.co_actions} objects acted on together within the window "
                      f"(rarity-weighted {item.weight:.2f}); {q}: {verdict} at {q_cut}.")
+    if stability is not None:
+        for item in behaviours:
+            lines.append(f"{item.behaviour}: significant in {item.selection_frequency or 0.0:.0%} of {stability.subsamples} "
+                         f"subsamples of {stability.fraction:.0%} of the posts (selected from {stability.threshold:.0%}).")
+        for account in (a, b):
+            lines.append(f"{account} was flagged in {stability.account_frequency.get(account, 0.0):.0%} of the subsamples.")
     reports = {r.behaviour: r for r in result.run.null_model}
     for item in behaviours:
         report = reports.get(item.behaviour)
@@ -80,4 +96,6 @@ def explain_edge(store: CorpusStore, result: DetectionResult, account_a: str, ac
         run_id=result.run.run_id, account_a=a, account_b=b,
         community_a=result.memberships.get(a), community_b=result.memberships.get(b),
         behaviours=behaviours, evidence=tuple(posts), explanation="\n".join(lines),
+        selection_frequency_a=None if stability is None else stability.account_frequency.get(a, 0.0),
+        selection_frequency_b=None if stability is None else stability.account_frequency.get(b, 0.0),
     )

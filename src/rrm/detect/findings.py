@@ -1,7 +1,9 @@
 """Findings on disk: one folder per run under ``<workspace>/findings/<run_id>/``.
 
 ``run.json`` holds the run (parameters, corpus version, communities with their evidence posts, null
-model figures) and the memberships; ``edges.parquet`` and ``evidence.parquet`` hold the tables. A run
+model figures, and with stability selection each account's selection frequency) and the memberships;
+``edges.parquet`` and ``evidence.parquet`` hold the tables, and ``selection.parquet`` how often each
+edge was significant in the stability subsamples. A run
 is written to a staging folder and renamed into place, so a folder that exists is complete.
 """
 
@@ -17,7 +19,16 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA, Community, DetectionRun, EvidencePost, NullModelReport
+from rrm.detect.model import (
+    EDGE_SCHEMA,
+    EVIDENCE_SCHEMA,
+    SELECTION_SCHEMA,
+    Community,
+    DetectionRun,
+    EvidencePost,
+    NullModelReport,
+    StabilityReport,
+)
 from rrm.detect.pipeline import DetectionResult
 from rrm.errors import NotFoundError, WorkspaceError
 from rrm.workspace import Workspace
@@ -60,6 +71,17 @@ def run_from_dict(data: dict[str, Any]) -> DetectionRun:
         significant_edges=int(data["significant_edges"]), expected_false_edges=float(data["expected_false_edges"]),
         communities=tuple(_community(c) for c in data.get("communities", [])),
         null_model=tuple(NullModelReport(**r) for r in data.get("null_model", [])),
+        stability=_stability(data.get("stability")),
+    )
+
+
+def _stability(data: dict[str, Any] | None) -> StabilityReport | None:
+    if data is None:
+        return None
+    return StabilityReport(
+        subsamples=int(data["subsamples"]), fraction=float(data["fraction"]), threshold=float(data["threshold"]),
+        selected_accounts=int(data["selected_accounts"]), selected_edges=int(data["selected_edges"]),
+        account_frequency={str(k): float(v) for k, v in data["account_frequency"].items()},
     )
 
 
@@ -82,6 +104,8 @@ class FindingsStore:
             staging.mkdir(parents=True, exist_ok=True)
             pq.write_table(result.edges.cast(EDGE_SCHEMA), staging / "edges.parquet", compression="zstd")
             pq.write_table(result.evidence.cast(EVIDENCE_SCHEMA), staging / "evidence.parquet", compression="zstd")
+            if result.selection is not None:
+                pq.write_table(result.selection.cast(SELECTION_SCHEMA), staging / "selection.parquet", compression="zstd")
             document = {"run": run_to_dict(result.run), "memberships": dict(sorted(result.memberships.items()))}
             (staging / "run.json").write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
             staging.replace(target)
@@ -121,7 +145,13 @@ class FindingsStore:
             edges=pq.read_table(folder / "edges.parquet").cast(EDGE_SCHEMA),
             evidence=pq.read_table(folder / "evidence.parquet").cast(EVIDENCE_SCHEMA),
             memberships=dict(document["memberships"]),
+            selection=pq.read_table(folder / "selection.parquet").cast(SELECTION_SCHEMA)
+            if (folder / "selection.parquet").exists() else None,
         )
+
+    def run(self, run_id: str | None = None) -> DetectionRun:
+        """A stored run without its tables (the latest when ``run_id`` is None)."""
+        return run_from_dict(self._document(run_id if run_id is not None else self.latest_id())["run"])
 
     def community(self, run_id: str | None, community_id: str) -> Community:
         """One community of a run (the latest when ``run_id`` is None)."""

@@ -11,7 +11,10 @@ from datetime import datetime
 
 import pyarrow as pa
 
-__all__ = ["EDGE_SCHEMA", "EVIDENCE_SCHEMA", "Community", "DetectionRun", "EvidencePost", "NullModelReport"]
+__all__ = [
+    "EDGE_SCHEMA", "EVIDENCE_SCHEMA", "SELECTION_SCHEMA", "Community", "DetectionRun", "EvidencePost", "NullModelReport",
+    "StabilityReport",
+]
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -39,6 +42,16 @@ EVIDENCE_SCHEMA = pa.schema(
     ]
 )
 """The posts behind each edge: which object two accounts acted on, and when."""
+
+SELECTION_SCHEMA = pa.schema(
+    [
+        pa.field("behaviour", pa.string(), nullable=False),
+        pa.field("account_a", pa.string(), nullable=False),
+        pa.field("account_b", pa.string(), nullable=False),
+        pa.field("frequency", pa.float64(), nullable=False),  # share of subsamples in which the edge was significant
+    ]
+)
+"""Stability selection: how often each edge was significant in the subsamples (edges never significant are left out)."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +105,21 @@ class DetectionRun:
     expected_false_edges: float  # edges a corpus of the same shape without coordination would yield
     communities: tuple[Community, ...] = field(default_factory=tuple)
     null_model: tuple[NullModelReport, ...] = field(default_factory=tuple)  # one per behaviour tested
+    stability: StabilityReport | None = None  # with stability selection only
+
+
+@dataclass(frozen=True)
+class StabilityReport:
+    """Stability selection (Meinshausen & Bühlmann 2010): detection rerun on subsamples of the posts.
+
+    An account (an edge) is *selected* when it was flagged (significant) in at least ``threshold`` of
+    the ``subsamples`` runs on ``fraction`` of the posts; only selected accounts and edges make the
+    communities of a run with stability selection.
+    """
+
+    subsamples: int
+    fraction: float
+    threshold: float
+    selected_accounts: int
+    selected_edges: int
+    account_frequency: dict[str, float]  # every account flagged in at least one subsample → share of subsamples

@@ -28,11 +28,11 @@ import pyarrow.compute as pc
 from scipy.stats import hypergeom
 
 from rrm._duckdb import arrow_table
-from rrm.detect.model import Community, EvidencePost
+from rrm.detect.model import Community, EvidencePost, StabilityReport
 from rrm.detect.params import DetectionParams
 from rrm.detect.significance import SignificanceReport, benjamini_hochberg
 
-__all__ = ["SCORE_WEIGHTS", "build_communities", "significant"]
+__all__ = ["SCORE_WEIGHTS", "build_communities", "partition_accounts", "significant"]
 
 SCORE_WEIGHTS = {
     "density": 0.25,
@@ -124,6 +124,21 @@ def _attach(groups: list[list[str]], edges: pa.Table, params: DetectionParams) -
     return [sorted(g) for g in grown], attached
 
 
+def partition_accounts(strong: pa.Table, edges: pa.Table, params: DetectionParams) -> tuple[list[list[str]], dict[str, str]]:
+    """The groups of accounts (Leiden on ``strong``, 2-cores, then attachment through the tested ``edges``)
+    and, for each attached account, the first member of its community."""
+    return _attach(_partition(strong, params), edges, params)
+
+
+def _selected(edges: pa.Table, pairs: pa.Table) -> pa.Table:
+    """The rows of ``edges`` whose (behaviour, account_a, account_b) is in ``pairs``."""
+    if pairs.num_rows == 0:
+        return edges.slice(0, 0)
+    keys = pc.binary_join_element_wise(edges.column("behaviour"), edges.column("account_a"), edges.column("account_b"), "\x1f")
+    wanted = pc.binary_join_element_wise(pairs.column("behaviour"), pairs.column("account_a"), pairs.column("account_b"), "\x1f")
+    return edges.filter(pc.is_in(keys, value_set=wanted))
+
+
 def _new_account_shares(db: duckdb.DuckDBPyConnection, params: DetectionParams) -> dict[str, bool]:
     rows = db.execute(
         f"""WITH first AS (SELECT platform || ':' || account_id AS account, min(created_at) AS first_post
@@ -158,10 +173,21 @@ def build_communities(
     evidence: pa.Table,
     reports: Sequence[SignificanceReport],
     params: DetectionParams,
+    selected: pa.Table | None = None,
+    stability: StabilityReport | None = None,
 ) -> tuple[tuple[Community, ...], dict[str, str]]:
-    """The communities of the significant edges, best score first, and each account's community."""
-    strong = significant(edges, params.fdr_q)
-    groups, attached = _attach(_partition(strong, params), edges, params)
+    """The communities of the significant edges, best score first, and each account's community.
+
+    With stability selection, ``selected`` (behaviour, account_a, account_b) names the edges selected
+    in enough subsamples: they replace the significant edges, and only the accounts ``stability``
+    selects stay in the communities.
+    """
+    strong = significant(edges, params.fdr_q) if selected is None else _selected(edges, selected)
+    groups, attached = partition_accounts(strong, edges, params)
+    if stability is not None:
+        keep = {a for a, f in stability.account_frequency.items() if f >= stability.threshold - 1e-12}
+        groups = [kept for kept in ([a for a in g if a in keep] for g in groups) if len(kept) >= params.min_community_size]
+        attached = {a: g for a, g in attached.items() if a in keep}
     if not groups:
         return (), {}
     new_accounts = _new_account_shares(db, params)
@@ -192,6 +218,8 @@ def build_communities(
         behaviours = dict(Counter(str(b) for b in inner.column("behaviour").to_pylist()))
         posts = _evidence_posts(rows, texts)
         explanation = _explain(members_list, behaviours, parts, inner, expected, reports, params)
+        if stability is not None:
+            explanation += "\n" + _stability_line(members_list, stability)
         communities.append(
             Community(community_id, tuple(members_list), score, parts, dict(sorted(behaviours.items())), explanation, posts)
         )
@@ -275,6 +303,15 @@ def _evidence_posts(rows: list[dict[str, object]], texts: dict[str, str | None])
                 EvidencePost(str(row[f"account_{side}"]), post, time, str(row["behaviour"]), str(row["object"]), texts.get(post))
             )
     return tuple(posts)
+
+
+def _stability_line(members: list[str], stability: StabilityReport) -> str:
+    shares = sorted(stability.account_frequency.get(a, 0.0) for a in members)
+    return (
+        f"Stability selection: every account here was flagged in at least {stability.threshold:.0%} of "
+        f"{stability.subsamples} reruns on {stability.fraction:.0%} subsamples of the posts (least {shares[0]:.0%}, "
+        f"median {shares[len(shares) // 2]:.0%}), and every edge that builds it was significant in at least as many."
+    )
 
 
 def _explain(

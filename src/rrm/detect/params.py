@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 __all__ = ["DetectionParams", "NullModel"]
 
-NullModel = Literal["permute-accounts", "circular-shift"]
+NullModel = Literal["permute-elsewhere", "permute-accounts", "circular-shift"]
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,19 @@ class DetectionParams:
     min_co_actions: int = 2
     """An edge needs at least this many distinct objects acted on together within Δt."""
     fdr_q: float = 0.05
-    """False discovery rate controlled by Benjamini–Hochberg over all pairs of eligible accounts."""
+    """False discovery rate, estimated from the shuffled corpora (see ``rrm.detect.significance``)."""
     null_shuffles: int = 20
     """How many shuffled corpora (the null model) every edge is tested against."""
     seed: int = 42
     """Seeds the shuffles, the near-duplicate hashing and Leiden: same seed, same findings."""
-    null_model: NullModel = "permute-accounts"
-    """``permute-accounts`` shuffles who did which action within blocks of ``null_block_seconds``
-    (keeps every object's timeline and every account's activity timeline); ``circular-shift`` shifts each account's timeline by a random offset."""
+    null_model: NullModel = "permute-elsewhere"
+    """``permute-elsewhere`` shuffles who made which post within blocks of ``null_block_seconds``, never
+    giving a post to an account that acted on one of its objects (keeps every object's timeline and
+    every account's activity timeline, and cannot recreate a campaign that dominates a block);
+    ``permute-accounts`` is the same without that constraint; ``circular-shift`` shifts each account's
+    timeline by a random offset."""
     null_block_seconds: int = 21600
-    """``permute-accounts`` shuffles accounts among the actions of the same block of this many seconds."""
+    """The permutations shuffle accounts among the posts of the same block of this many seconds."""
     near_duplicate_threshold: float | None = 0.7
     """Estimated Jaccard similarity of character 5-grams above which two texts are the same object
     for ``co-text``; ``None`` keeps exact matches of the normalised text only (as the toolkit does)."""
@@ -49,6 +52,13 @@ class DetectionParams:
     """Smaller groups of connected accounts are not reported as communities."""
     new_account_days: int = 90
     """An account created less than this many days before its first post in the corpus counts as new."""
+    stability_subsamples: int = 0
+    """Stability selection: rerun detection on this many subsamples of the posts and keep the accounts
+    and edges selected in at least ``stability_threshold`` of them; 0 turns it off."""
+    stability_fraction: float = 0.9
+    """Share of the posts in each stability subsample (each post drawn independently, by a hash)."""
+    stability_threshold: float = 0.6
+    """Share of the subsamples in which an account or edge must be flagged to be selected."""
     window_overrides: dict[str, int] = field(default_factory=lambda: {"sync-activity": 10})
     min_co_actions_overrides: dict[str, int] = field(default_factory=lambda: {"sync-activity": 10})
 
@@ -69,6 +79,12 @@ class DetectionParams:
             raise InputError("the null model's time block must be at least 1 second", field="null_block_seconds")
         if self.max_accounts_per_object is not None and self.max_accounts_per_object < 2:
             raise InputError("at least 2 accounts per object are needed", field="max_accounts_per_object")
+        if self.stability_subsamples < 0:
+            raise InputError("the number of stability subsamples cannot be negative", field="stability_subsamples")
+        if not 0.0 < self.stability_fraction < 1.0:
+            raise InputError("the stability subsample fraction must be between 0 and 1", field="stability_fraction")
+        if not 0.0 < self.stability_threshold <= 1.0:
+            raise InputError("the stability threshold must be in (0, 1]", field="stability_threshold")
         if any(v < 1 for v in self.window_overrides.values()):
             raise InputError("the window must be at least 1 second", field="window_overrides")
         if any(v < 1 for v in self.min_co_actions_overrides.values()):

@@ -11,10 +11,12 @@ import pyarrow as pa
 
 from rrm.corpus.store import CorpusStore
 from rrm.detect.detectors import ActionDetector, detector_names, get_detector
-from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA, DetectionRun, NullModelReport
+from rrm.detect.detectors.base import Observation
+from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA, SELECTION_SCHEMA, DetectionRun, NullModelReport
 from rrm.detect.network import build_communities, significant
 from rrm.detect.params import DetectionParams
 from rrm.detect.significance import test_edges
+from rrm.detect.stability import Selection, stability_selection
 from rrm.errors import NotFoundError
 
 __all__ = ["DetectionResult", "ProgressCallback", "detect", "new_run_id"]
@@ -31,6 +33,7 @@ class DetectionResult:
     edges: pa.Table  # EDGE_SCHEMA: every tested edge, with p- and q-values
     evidence: pa.Table  # EVIDENCE_SCHEMA
     memberships: dict[str, str]  # account → community_id
+    selection: pa.Table | None = None  # SELECTION_SCHEMA, with stability selection only
 
 
 def new_run_id() -> str:
@@ -46,7 +49,7 @@ def detect(
     """Run the named detectors (all registered ones by default) on the corpus of ``store``."""
     names = list(dict.fromkeys(detectors)) if detectors else detector_names()
     chosen = [get_detector(name) for name in names]
-    total = 2 * len(chosen) + 1
+    total = 2 * len(chosen) + 1 + params.stability_subsamples
     done = 0
 
     def step(stage: str) -> None:
@@ -63,6 +66,7 @@ def detect(
         edge_tables: list[pa.Table] = [EDGE_SCHEMA.empty_table()]
         evidence_tables: list[pa.Table] = [EVIDENCE_SCHEMA.empty_table()]
         reports: list[NullModelReport] = []
+        observations: list[Observation] = []
         for detector in chosen:
             step(f"{detector.name}: co-actions")
             if isinstance(detector, ActionDetector):
@@ -70,6 +74,7 @@ def detect(
                 step(f"{detector.name}: null model")
                 tested, report = test_edges(db, observation, params)
                 reports.append(report)
+                observations.append(observation)
                 edge_tables.append(tested)
                 evidence_tables.append(observation.evidence)
             else:
@@ -79,8 +84,24 @@ def detect(
                 evidence_tables.append(evidence.cast(EVIDENCE_SCHEMA))
         edges = pa.concat_tables(edge_tables).combine_chunks()
         evidence = pa.concat_tables(evidence_tables).combine_chunks()
+        selection: Selection | None = None
+        if params.stability_subsamples:
+            start = done
+            step(f"stability selection: subsample 1 of {params.stability_subsamples}")
+
+            def subsample_done(k: int) -> None:
+                nonlocal done
+                done = start + k
+                if progress is not None and k < params.stability_subsamples:
+                    progress(f"stability selection: subsample {k + 1} of {params.stability_subsamples}", done, total)
+
+            selection = stability_selection(db, observations, params, subsample_done)
         step("communities")
-        communities, memberships = build_communities(db, edges, evidence, reports, params)
+        communities, memberships = build_communities(
+            db, edges, evidence, reports, params,
+            selected=None if selection is None else selection.selected_edges(),
+            stability=None if selection is None else selection.report,
+        )
         if progress is not None:
             progress("done", total, total)
     finally:
@@ -96,5 +117,9 @@ def detect(
         expected_false_edges=round(sum(r.expected_false_edges for r in reports), 4),
         communities=communities,
         null_model=tuple(reports),
+        stability=None if selection is None else selection.report,
     )
-    return DetectionResult(run=run, edges=edges, evidence=evidence, memberships=memberships)
+    return DetectionResult(
+        run=run, edges=edges, evidence=evidence, memberships=memberships,
+        selection=None if selection is None else selection.edges.cast(SELECTION_SCHEMA),
+    )

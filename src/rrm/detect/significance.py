@@ -42,6 +42,7 @@ __all__ = ["SignificanceReport", "benjamini_hochberg", "permutation_q_values", "
 
 _STRATA = 64
 _TIES = 1.0 + 1e-9  # p-values this close count as equal (the same weight summed in another order)
+_REPAIR_ROUNDS = 30
 
 
 SignificanceReport = NullModelReport
@@ -86,27 +87,96 @@ def permutation_q_values(p_values: np.ndarray, null_p_values: np.ndarray, shuffl
     return q
 
 
+def _codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    encoded = pc.dictionary_encode(column)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes: np.ndarray = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes
+
+
+def _permuted_posts(
+    accounts: np.ndarray, objects: np.ndarray, posts: np.ndarray, block: np.ndarray, rng: np.random.Generator,
+    elsewhere: bool,
+) -> np.ndarray:
+    """For each action, the action whose account it receives: accounts permuted among the *posts* of each block.
+
+    All the actions of one post (its hashtags, its links) move together to the same new account, as
+    in the data. With ``elsewhere`` the permutation is repaired so that no post goes to an account that
+    acted on one of its objects in the data: a post whose new account collides swaps with a random
+    post of the same block when the swap leaves both without a collision; a few rounds of vectorised
+    swaps remove nearly all collisions (a block whose posts all share one object keeps its plain
+    permutation).
+    """
+    unit_of = np.unique(posts, return_inverse=True)[1]
+    first = np.full(int(unit_of.max()) + 1 if unit_of.size else 0, -1, dtype=np.int64)
+    first[unit_of[::-1]] = np.arange(unit_of.size)[::-1]  # the first action of each post
+    units = first.size
+    unit_block = block[first]
+    unit_account = accounts[first]
+    order = np.lexsort((rng.random(units), unit_block))
+    in_place = np.argsort(unit_block, kind="stable")
+    source = np.arange(units, dtype=np.int64)
+    source[in_place] = order
+    if elsewhere and units:
+        n_objects = int(objects.max()) + 1
+        acted = np.unique(accounts * n_objects + objects)
+        by_unit = np.argsort(unit_of, kind="stable")
+        counts = np.bincount(unit_of, minlength=units)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+
+        def collides(at: np.ndarray, src: np.ndarray) -> np.ndarray:
+            if at.size == 0:
+                return np.zeros(0, dtype=bool)
+            n = counts[at]
+            rows = by_unit[np.repeat(offsets[at], n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)]
+            keys = np.repeat(unit_account[src], n) * n_objects + objects[rows]
+            found = np.searchsorted(acted, keys)
+            hit = (found < acted.size) & (acted[np.minimum(found, acted.size - 1)] == keys)
+            return np.bincount(np.repeat(np.arange(at.size), n), weights=hit, minlength=at.size) > 0
+
+        starts = np.searchsorted(unit_block[in_place], unit_block, side="left")
+        sizes = np.searchsorted(unit_block[in_place], unit_block, side="right") - starts
+        bad = np.flatnonzero(collides(np.arange(units), source))
+        for _ in range(_REPAIR_ROUNDS):
+            if bad.size == 0:
+                break
+            partner = in_place[starts[bad] + (rng.random(bad.size) * sizes[bad]).astype(np.int64)]
+            ok = (partner != bad) & ~collides(bad, source[partner]) & ~collides(partner, source[bad])
+            i, j = bad[ok], partner[ok]
+            used = np.bincount(np.concatenate([i, j]), minlength=units)
+            single = (used[i] == 1) & (used[j] == 1)
+            i, j = i[single], j[single]
+            source[i], source[j] = source[j], source[i].copy()
+            bad = bad[collides(bad, source[bad])]
+    result: np.ndarray = first[source[unit_of]]
+    return result
+
+
 def shuffled_actions(
     actions: pa.Table, model: str, rng: np.random.Generator, slot_us: int | None, block_us: int
 ) -> pa.Table:
-    """One null corpus: the actions with accounts permuted within time blocks of ``block_us``, or each
-    account's times shifted circularly.
+    """One null corpus: the actions with accounts permuted among posts within time blocks of ``block_us``,
+    or each account's times shifted circularly.
 
-    ``permute-accounts`` leaves the actions of ``SOURCE`` role in place (an author keeps their posts;
-    who reshares them is shuffled). With ``slot_us`` the object is recomputed as the time slot of the
-    shifted time (``sync-activity``).
+    The permutations move whole posts and leave the actions of ``SOURCE`` role in place (an author
+    keeps their posts; who reshares them is shuffled). ``permute-elsewhere`` also never gives a post to
+    an account that acted on one of its objects in the data (see ``_permuted_posts``). With ``slot_us``
+    the object is recomputed as the time slot of the shifted time (``sync-activity``).
     """
     account = actions.column("account")
     t = actions.column("t").to_numpy()
     objects = actions.column("object")
     role = actions.column("role").to_numpy(zero_copy_only=False)
-    if model == "permute-accounts":
+    if model in ("permute-accounts", "permute-elsewhere"):
         movable = np.flatnonzero(role != SOURCE)
-        block = t[movable] // block_us
-        in_place = movable[np.argsort(block, kind="stable")]
-        shuffled = movable[np.lexsort((rng.random(movable.size), block))]
         source = np.arange(t.size, dtype=np.int64)
-        source[in_place] = shuffled
+        if movable.size:
+            local = _permuted_posts(
+                _codes(account)[movable], _codes(objects)[movable], _codes(actions.column("post"))[movable],
+                t[movable] // block_us, rng, model == "permute-elsewhere",
+            )
+            source[movable] = movable[local]
         account = account.take(pa.array(source))
     elif actions.num_rows:
         start, span = int(t.min()), int(t.max() - t.min()) + 1
@@ -123,7 +193,7 @@ def shuffled_actions(
 
 
 def _bins(db: duckdb.DuckDBPyConnection, observation: Observation) -> tuple[pa.Array, np.ndarray]:
-    unit = "post" if observation.by_post else "object"
+    unit = "post" if observation.by_post or observation.count_posts else "object"
     table = arrow_table(
         db,
         f"""SELECT account, floor(log2(count(DISTINCT {unit})))::INTEGER AS bin FROM {observation.actions}
@@ -188,7 +258,7 @@ def test_edges(
             found = pair_counts(
                 db, "_null_actions", "_null_weights", window_us=observation.window_us,
                 min_co_actions=observation.min_co_actions, cap=params.max_accounts_per_object,
-                seed=params.seed, by_post=observation.by_post,
+                seed=params.seed, by_post=observation.by_post, count_posts=observation.count_posts,
             )
         finally:
             db.unregister("_null_actions")

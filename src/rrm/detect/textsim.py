@@ -7,10 +7,24 @@ Two normalisations:
 - ``loose_sql``: for near-duplicates, also without links, hashtag and mention signs, emoji,
   punctuation and digits' separators: only letters and numbers separated by single spaces.
 
-Near-duplicates are found among the distinct loose texts: character 5-grams (language-independent,
-works without word boundaries), a 64-value MinHash signature computed with numpy in chunks (constant
-memory), 16 bands of 4 values as LSH buckets, each text linked to its bucket's first text when their
-estimated Jaccard similarity reaches the threshold, and clusters as connected components (scipy).
+Near-duplicates are found among the distinct loose texts, vectorised with numpy and no Python loop
+over texts or pairs:
+
+1. Character 5-grams (language-independent, works without word boundaries): the texts of a chunk are
+   laid end to end as Unicode code points, and every 5-gram is hashed at once by a polynomial over
+   five shifted views of that array, then mixed (``fmix64`` of MurmurHash3, keyed by the seed).
+2. One-permutation MinHash with rotation densification (Li, Owen & Zhang 2012; Shrivastava & Li 2014):
+   the top 6 bits of a 5-gram's hash pick one of 64 bins, the rest is its value, and each text keeps
+   the minimum per bin (``np.minimum.at``); an empty bin borrows the value of the next non-empty bin
+   to its right, offset by the distance, so that two texts agree on a bin with probability equal to
+   their Jaccard similarity. One hash per 5-gram instead of 64: the signatures cost as much as reading
+   the text.
+3. 16 bands of 4 values as LSH buckets; each text is linked to its bucket's first text when their
+   estimated Jaccard similarity (the share of the 64 values that agree) reaches the threshold, and
+   clusters are the connected components (label propagation in numpy).
+
+Texts are processed in chunks of ``_CHUNK_CHARS`` code points, so memory stays bounded however many
+texts there are.
 """
 
 from __future__ import annotations
@@ -18,124 +32,243 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
 
-__all__ = ["SHINGLE", "cluster_near_duplicates", "exact_sql", "loose_sql", "minhash_signatures"]
+__all__ = [
+    "SHINGLE", "VALUE_MASK", "cluster_near_duplicates", "exact_sql", "loose_sql", "lsh_components", "minhash_signatures",
+    "near_duplicate_representatives", "signatures_from_minima",
+]
 
 SHINGLE = 5
-_PERMUTATIONS = 64
+_BINS = 64
 _BANDS = 16
-_ROWS = _PERMUTATIONS // _BANDS
+_ROWS = _BINS // _BANDS
+_VALUE_BITS = 58  # a 5-gram's hash: 6 bits of bin, 58 bits of value
+VALUE_MASK = (1 << _VALUE_BITS) - 1
+"""The value part of a hash (its top 6 bits are the bin)."""
 _WS = r"[\t\n\x{0B}\f\r\x{1C}-\x{1F}\x{85}\p{Z}]"
-_CHUNK = 1 << 18
+_WS_NOT_SPACE = r"[\t\n\x{0B}\f\r\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
+"""``_WS`` without the space: ``\\p{Z}`` is U+0020, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000."""
+_CHUNK_CHARS = 1 << 23  # code points per chunk: about 0.5 GB of temporary arrays at most
+_EMPTY = np.uint64(np.iinfo(np.uint64).max)
+_U64 = np.uint64
 
 
 def exact_sql(text: str) -> str:
-    """SQL normalising ``text`` as the coordination-network-toolkit does (``message_preprocessor``)."""
+    """SQL normalising ``text`` as the coordination-network-toolkit does (``message_preprocessor``).
+
+    Whitespace is collapsed by replacing only runs of two or more and single characters other than
+    the space (the same result as replacing every run, with far fewer replacements).
+    """
     no_mentions = f"regexp_replace(lower({text}), '@[^\\t\\n\\x{{0B}}\\f\\r\\x{{1C}}-\\x{{1F}}\\x{{85}}\\p{{Z}}]*', '', 'g')"
-    return f"trim(regexp_replace({no_mentions}, '{_WS}+', ' ', 'g'))"
+    return f"trim(regexp_replace({no_mentions}, '{_WS}{{2,}}|{_WS_NOT_SPACE}', ' ', 'g'))"
 
 
 def loose_sql(text: str) -> str:
-    """SQL normalising ``text`` for near-duplicate matching: letters and numbers only."""
+    """SQL normalising ``text`` for near-duplicate matching: letters and numbers only, single spaces."""
     no_links = f"regexp_replace(lower({text}), 'https?://[^\\s]+|www\\.[^\\s]+|@[\\p{{L}}\\p{{N}}_]+', ' ', 'g')"
-    return f"trim(regexp_replace({no_links}, '[^\\p{{L}}\\p{{N}}]+', ' ', 'g'))"
+    return f"trim(regexp_replace({no_links}, '[^\\p{{L}}\\p{{N}}]{{2,}}|[^\\p{{L}}\\p{{N}} ]', ' ', 'g'))"
 
 
-def minhash_signatures(doc: np.ndarray, shingle_hash: np.ndarray, n_docs: int, seed: int) -> np.ndarray:
-    """MinHash signatures (n_docs × 64, uint32) from (doc, shingle hash) rows sorted by doc."""
-    rng = np.random.default_rng(seed)
-    a = rng.integers(1, 2**63, size=_PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, size=_PERMUTATIONS, dtype=np.uint64)
-    signatures = np.full((n_docs, _PERMUTATIONS), np.iinfo(np.uint32).max, dtype=np.uint32)
-    boundaries = np.flatnonzero(np.diff(doc)) + 1
-    starts = np.concatenate(([0], boundaries)) if doc.size else np.array([], dtype=np.int64)
-    begin = 0
-    while begin < starts.size:
-        end = int(np.searchsorted(starts, starts[begin] + _CHUNK, side="left"))
-        end = max(end, begin + 1)
-        lo = int(starts[begin])
-        hi = int(starts[end]) if end < starts.size else doc.size
-        hashed = ((shingle_hash[lo:hi, None] * a[None, :] + b[None, :]) >> np.uint64(32)).astype(np.uint32)
-        mins = np.minimum.reduceat(hashed, starts[begin:end] - lo, axis=0)
-        signatures[doc[starts[begin:end]]] = mins
-        begin = end
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser, in place: every input bit affects every output bit."""
+    h ^= h >> _U64(33)
+    h *= _U64(0xFF51AFD7ED558CCD)
+    h ^= h >> _U64(33)
+    h *= _U64(0xC4CEB9FE1A85EC53)
+    h ^= h >> _U64(33)
+    return h
+
+
+def _shingle_hashes(points: np.ndarray, key: np.uint64) -> np.ndarray:
+    """The mixed hash of the ``SHINGLE`` code points starting at each position (the last ones wrap)."""
+    n = points.size
+    h = np.zeros(n, dtype=np.uint64)
+    for shift in range(SHINGLE):  # a loop over the 5 characters of a shingle, each step vectorised
+        h *= _U64(0x100000001B3)
+        h += np.roll(points, -shift).astype(np.uint64)
+    h ^= key
+    return _fmix64(h)
+
+
+def _densify(signatures: np.ndarray) -> np.ndarray:
+    """Rotation densification, in place: an empty bin takes the next non-empty bin's value (circularly)
+    plus ``distance << 58``, so that a borrowed value never equals a value of the bin it came from.
+
+    The distance to the next non-empty bin is carried over the bins from right to left, twice around
+    (for the wrap), one vectorised step per bin over every row; then each bin's empty rows are filled."""
+    n, bins = signatures.shape
+    full = np.ascontiguousarray((signatures != _EMPTY).T)  # bins × n, one contiguous row per bin
+    distance = np.zeros((bins, n), dtype=np.int16)
+    carry = np.full(n, 2 * bins, dtype=np.int16)  # "no non-empty bin yet"
+    for lap in range(2):  # a loop over the 64 bins (twice), each step over every row at once
+        for j in range(bins - 1, -1, -1):
+            carry = np.where(full[j], 0, np.minimum(carry + 1, 2 * bins)).astype(np.int16)
+            if lap:
+                distance[j] = carry
+    for j in range(bins):
+        rows = np.flatnonzero(~full[j] & (distance[j] < bins))
+        if rows.size:
+            d = distance[j, rows].astype(np.int64)
+            signatures[rows, j] = signatures[rows, (j + d) % bins] + (d.astype(np.uint64) << _U64(_VALUE_BITS))
     return signatures
 
 
-def _components(signatures: np.ndarray, threshold: float) -> np.ndarray:
-    from scipy.sparse import coo_matrix  # imported here: scipy is slow to import and only co-text needs it
-    from scipy.sparse.csgraph import connected_components
+def minhash_signatures(texts: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarray:
+    """One-permutation MinHash signatures (len(texts) × 64, uint64) of the character 5-grams of ``texts``.
 
+    A text shorter than 5 characters is one 5-gram (itself, padded); a null text is all ``2**64 - 1``.
+    """
+    array = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    array = pc.fill_null(array.cast(pa.string()), "")
+    n = len(array)
+    signatures = np.full((n, _BINS), _EMPTY, dtype=np.uint64)
+    if n == 0:
+        return signatures
+    key = _fmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+    lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+    ends = np.cumsum(lengths)
+    begin = 0
+    while begin < n:  # chunks of texts, each processed at once
+        stop = int(np.searchsorted(ends, (ends[begin - 1] if begin else 0) + _CHUNK_CHARS, side="right"))
+        stop = min(max(stop, begin + 1), n)
+        chunk = array.slice(begin, stop - begin)
+        points = np.frombuffer("".join(chunk.to_pylist()).encode("utf-32-le"), dtype=np.uint32)
+        sizes = lengths[begin:stop]
+        starts = np.cumsum(sizes) - sizes
+        # a shingle starts at every position with SHINGLE characters left in its text (not in the last
+        # SHINGLE - 1 positions), or at the first position of a shorter text (then the text itself)
+        keep = np.ones(points.size, dtype=bool)
+        tail = (starts + sizes)[:, None] - np.arange(1, SHINGLE)[None, :]
+        keep[tail[tail >= starts[:, None]]] = False
+        short = (sizes > 0) & (sizes < SHINGLE)
+        keep[starts[short]] = True
+        hashes = _shingle_hashes(points, key)
+        if short.any():  # a short text: hash only its own characters
+            hashes[starts[short]] = _short_hashes(points, starts[short], sizes[short], key)
+        doc = np.repeat(np.arange(begin, stop, dtype=np.int64), sizes)
+        hashes, doc = hashes[keep], doc[keep]
+        bins = (hashes >> _U64(_VALUE_BITS)).astype(np.int64)
+        values = hashes & _U64((1 << _VALUE_BITS) - 1)
+        np.minimum.at(signatures, (doc, bins), values)
+        begin = stop
+    return _densify(signatures)
+
+
+def _short_hashes(points: np.ndarray, starts: np.ndarray, sizes: np.ndarray, key: np.uint64) -> np.ndarray:
+    h = np.zeros(starts.size, dtype=np.uint64)
+    for shift in range(SHINGLE):
+        h *= _U64(0x100000001B3)
+        inside = shift < sizes
+        h += np.where(inside, points[np.minimum(starts + shift, points.size - 1)], 0).astype(np.uint64)
+    h ^= key
+    return _fmix64(h)
+
+
+def _band_keys(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
+    block = signatures[:, band * rows : (band + 1) * rows]
+    key = np.zeros(block.shape[0], dtype=np.uint64)
+    for row in range(rows):  # the few values of a band, each step vectorised over every document
+        key ^= block[:, row]
+        key = _fmix64(key)
+    return key
+
+
+def lsh_components(signatures: np.ndarray, threshold: float, *, rows: int = _ROWS) -> np.ndarray:
+    """For each row of ``signatures`` (MinHash, 64 values), the smallest row of its cluster.
+
+    Bands of ``rows`` values are LSH buckets (16 bands of 4 by default: pairs at Jaccard 0.7 meet in
+    a bucket with probability 0.98; 32 bands of 2 for looser similarities: 0.95 at Jaccard 0.3); in
+    each band every document is compared with its bucket's first document only (O(n) per band, never
+    the pairs of a bucket), linked when the share of equal values reaches ``threshold``, and clusters
+    are the connected components of the links. A row without any value (all ``2**64 - 1``) stays alone.
+    """
     n = signatures.shape[0]
+    docs = np.arange(n)
+    usable = signatures[:, 0] != _EMPTY
     sources: list[np.ndarray] = []
     targets: list[np.ndarray] = []
-    powers = np.array([np.uint64(0x9E3779B97F4A7C15) ** np.uint64(i) for i in range(_ROWS)], dtype=np.uint64)
-    docs = np.arange(n)
-    for band in range(_BANDS):
-        block = signatures[:, band * _ROWS : (band + 1) * _ROWS].astype(np.uint64)
-        key = (block * powers[None, :]).sum(axis=1, dtype=np.uint64)
-        order = np.lexsort((docs, key))
+    for band in range(signatures.shape[1] // rows):
+        key = _band_keys(signatures, band, rows)
+        order = np.argsort(key, kind="stable")  # ties in document order
+        order = order[usable[order]]
+        if order.size < 2:
+            continue
         sorted_key = key[order]
         first = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
-        group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-        rep = order[group_start]
-        member = order
+        group_start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
+        member, rep = order, order[group_start]
         candidates = member != rep
         if not candidates.any():
             continue
         member, rep = member[candidates], rep[candidates]
-        for lo in range(0, member.size, _CHUNK):
-            m, r = member[lo : lo + _CHUNK], rep[lo : lo + _CHUNK]
+        for lo in range(0, member.size, 1 << 18):  # bounded memory: 2^18 candidate pairs at a time
+            m, r = member[lo : lo + (1 << 18)], rep[lo : lo + (1 << 18)]
             similar = (signatures[m] == signatures[r]).mean(axis=1) >= threshold
             sources.append(m[similar])
             targets.append(r[similar])
     if not sources:
         return docs
-    rows = np.concatenate(sources)
-    cols = np.concatenate(targets)
-    graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    # label each component by its smallest document, so the labels do not depend on scipy's numbering
-    smallest = np.full(labels.max() + 1, n, dtype=np.int64)
-    np.minimum.at(smallest, labels, docs)
-    result: np.ndarray = smallest[labels]
-    return result
+    return _smallest_of_component(n, np.concatenate(sources), np.concatenate(targets))
+
+
+def _smallest_of_component(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each of ``n`` nodes, the smallest node of its connected component (edges ``a[i]``–``b[i]``):
+    minimum-label propagation along the edges with pointer jumping, a few vectorised rounds."""
+    labels = np.arange(n, dtype=np.int64)
+    while True:
+        low = np.minimum(labels[a], labels[b])
+        before = labels.copy()
+        np.minimum.at(labels, a, low)
+        np.minimum.at(labels, b, low)
+        while True:  # pointer jumping: follow labels to their own label until nothing moves
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(labels, before):
+            return labels
+
+
+def near_duplicate_representatives(texts: pa.Array | pa.ChunkedArray, *, threshold: float, seed: int) -> np.ndarray:
+    """For distinct ``texts`` sorted in ascending order, the index of each one's cluster representative
+    (the smallest text of its cluster of near-duplicates)."""
+    return lsh_components(minhash_signatures(texts, seed), threshold)
+
+
+def signatures_from_minima(doc: np.ndarray, bins: np.ndarray, minima: np.ndarray, n_docs: int) -> np.ndarray:
+    """Densified one-permutation MinHash signatures (n_docs × 64) from rows (doc, bin, minimum) computed
+    elsewhere (in DuckDB: ``hash(element) >> 58`` as bin, ``min(hash(element) & (2**58 - 1))`` per doc and
+    bin), at most one row per doc and bin."""
+    signatures = np.full((n_docs, _BINS), _EMPTY, dtype=np.uint64)
+    signatures[doc.astype(np.int64), bins.astype(np.int64)] = minima.astype(np.uint64)
+    return _densify(signatures)
 
 
 def cluster_near_duplicates(
     db: duckdb.DuckDBPyConnection, texts: str, *, threshold: float, seed: int, target: str
 ) -> None:
-    """Create table ``target`` (text, representative) for the distinct loose texts in query ``texts``.
+    """Create table ``target`` (text, representative) for the distinct loose texts in query ``texts``
+    that have at least one near-duplicate (a text without one is its own representative, left out).
 
     ``texts`` must give one column ``text``; each text maps to the smallest text of its cluster.
     """
-    db.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _near_docs AS
-            SELECT text, (row_number() OVER (ORDER BY text) - 1)::BIGINT AS doc
-            FROM (SELECT DISTINCT text FROM ({texts}) WHERE text IS NOT NULL)"""
+    distinct = arrow_table(
+        db, f"SELECT DISTINCT text FROM ({texts}) WHERE text IS NOT NULL AND text <> '' ORDER BY text"
+    ).column("text")
+    representative = near_duplicate_representatives(distinct, threshold=threshold, seed=seed)
+    clustered = np.flatnonzero(representative != np.arange(representative.size))
+    members = np.union1d(clustered, representative[clustered])
+    mapping = pa.table(
+        {
+            "text": distinct.take(pa.array(members)),
+            "representative": distinct.take(pa.array(representative[members])),
+        }
     )
-    shingles = arrow_table(
-        db,
-        f"""SELECT doc, h FROM (
-                SELECT DISTINCT doc, unnest(list_transform(range(1, length(text) - {SHINGLE - 2}),
-                                                           lambda i: hash(substring(text, i, {SHINGLE})))) AS h
-                FROM _near_docs) ORDER BY doc""",
-    )
-    n_docs = int(db.execute("SELECT count(*) FROM _near_docs").fetchall()[0][0])
-    doc = shingles.column("doc").to_numpy()
-    hashes = shingles.column("h").to_numpy().astype(np.uint64)
-    signatures = minhash_signatures(doc, hashes, n_docs, seed)
-    representative = _components(signatures, threshold)
-    mapping = pa.table({"doc": np.arange(n_docs, dtype=np.int64), "rep": representative.astype(np.int64)})
     db.register("_near_mapping", mapping)
     try:
-        db.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {target} AS
-                SELECT d.text, r.text AS representative
-                FROM _near_mapping m JOIN _near_docs d ON d.doc = m.doc JOIN _near_docs r ON r.doc = m.rep"""
-        )
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT text, representative FROM _near_mapping")
     finally:
         db.unregister("_near_mapping")
-        db.execute("DROP TABLE IF EXISTS _near_docs")

@@ -19,10 +19,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
-from rrm._duckdb import arrow_table
+from rrm._duckdb import arrow_table, connect
 from rrm.transparency.mentions import with_blocks
 
 __all__ = ["EVIDENCE", "dedupe_pairs", "evidence", "link_pairs"]
@@ -109,7 +108,7 @@ def _predict(tables: dict[str, pa.Table], link_type: str, blocks: tuple[str, ...
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["name", "roles", "records", "country", "postcode", "kind"],
     )
-    con = duckdb.connect()
+    con = connect()
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute("SET memory_limit = '600MB'")

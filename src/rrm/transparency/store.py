@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from rrm._duckdb import connect
 from rrm.errors import InputError, WorkspaceError
 from rrm.transparency.formats import ReadOptions, detect
 from rrm.transparency.formats.base import ParseResult
@@ -125,7 +126,7 @@ class MoneyStore:
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
-            db = duckdb.connect(str(self.path), read_only=read_only)
+            db = connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise WorkspaceError(f"the money store {self.path} is in use by another process or unreadable: {exc}") from exc
         try:

@@ -49,6 +49,7 @@ class Observation:
     min_co_actions: int
     by_post: bool
     null_model: NullModel
+    count_posts: bool = False
 
 
 def _table_name(name: str, kind: str) -> str:
@@ -59,7 +60,8 @@ class ActionDetector(ABC):
     """A detector that reduces posts to actions (account, object, time, post) and pairs them in DuckDB.
 
     Subclasses give ``name``, ``description`` and ``actions_sql``; they may set ``by_post`` (count
-    matched posts rather than objects, ignoring the object in the join), ``null_model``, and
+    matched posts rather than objects, ignoring the object in the join), ``count_posts`` (join on the
+    object but count matched posts, for detectors where one post acts on several objects), ``null_model``, and
     ``directed``: then ``actions_sql`` also gives a ``role`` column (``SOURCE`` or ``AMPLIFIER`` from
     ``rrm.detect.cooccur``), only sources pair with amplifiers, and the null model leaves the
     sources' actions in place.
@@ -68,6 +70,7 @@ class ActionDetector(ABC):
     name: str
     description: str
     by_post: ClassVar[bool] = False
+    count_posts: ClassVar[bool] = False
     null_model: ClassVar[NullModel | None] = None
     directed: ClassVar[bool] = False
 
@@ -91,6 +94,7 @@ class ActionDetector(ABC):
         pairs = matched_pairs(
             db, actions, weights, matches, window_us=window_us, min_co_actions=minimum,
             cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
+            count_posts=self.count_posts,
         )
         n = pairs.num_rows
         edges = pa.table(
@@ -129,7 +133,7 @@ class ActionDetector(ABC):
         return Observation(
             behaviour=self.name, edges=edges, evidence=evidence, actions=actions, weights=weights,
             window_us=window_us, min_co_actions=minimum, by_post=self.by_post,
-            null_model=self.null_model or params.null_model,
+            null_model=self.null_model or params.null_model, count_posts=self.count_posts,
         )
 
     def edges(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> tuple[pa.Table, pa.Table]:

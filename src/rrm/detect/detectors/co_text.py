@@ -4,7 +4,8 @@ The object of a post is its text cluster: texts equal after the toolkit's normal
 it; with ``near_duplicate_threshold`` set, texts whose letters and numbers are near-duplicates
 (MinHash/LSH over character 5-grams, see ``rrm.detect.textsim``) share it too, so changed mentions,
 links, emoji, punctuation and small edits do not hide a copy-paste campaign. Reshares are left out
-(their text is the original's); texts empty after normalisation are never matched.
+(their text is the original's); texts empty after normalisation are never matched. Exact matching
+alone (``near_duplicate_threshold = None``) runs only the toolkit's normalisation, in one pass.
 """
 
 from __future__ import annotations
@@ -24,26 +25,32 @@ class CoText(ActionDetector):
     description = "Same normalised text, or near-duplicate text (MinHash/LSH), posted within the window"
 
     def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
+        if params.near_duplicate_threshold is None:  # no loose normalisation (a second regex pass) needed
+            return f"""SELECT account, 'exact:' || md5(exact) AS object, t, post FROM (
+                           SELECT {ACCOUNT} AS account, {TIME_US} AS t, p.post_id AS post, {exact_sql('p.text')} AS exact
+                           FROM posts p WHERE p.kind <> 'reshare' AND p.text IS NOT NULL)
+                       WHERE exact <> ''"""
+        minimum = int(params.near_duplicate_min_chars)
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE _cotext_posts AS
-                SELECT {ACCOUNT} AS account, {TIME_US} AS t, p.post_id AS post,
-                       {exact_sql('p.text')} AS exact, {loose_sql('p.text')} AS loose
-                FROM posts p WHERE p.kind <> 'reshare' AND p.text IS NOT NULL"""
+                SELECT account, t, post, exact, CASE WHEN length(loose) >= {minimum} THEN loose END AS loose FROM (
+                    SELECT {ACCOUNT} AS account, {TIME_US} AS t, p.post_id AS post,
+                           {exact_sql('p.text')} AS exact, {loose_sql('p.text')} AS loose
+                    FROM posts p WHERE p.kind <> 'reshare' AND p.text IS NOT NULL)
+                WHERE exact <> ''"""
         )
-        exact = "'exact:' || md5(c.exact)"
-        if params.near_duplicate_threshold is None:
-            return f"SELECT account, {exact} AS object, t, post FROM _cotext_posts c WHERE c.exact <> ''"
         cluster_near_duplicates(
             db,
-            f"SELECT loose AS text FROM _cotext_posts WHERE length(loose) >= {int(params.near_duplicate_min_chars)}",
+            "SELECT loose AS text FROM _cotext_posts WHERE loose IS NOT NULL",
             threshold=params.near_duplicate_threshold,
             seed=params.seed,
             target="_cotext_clusters",
         )
-        return f"""SELECT c.account, CASE WHEN n.representative IS NOT NULL THEN 'text:' || md5(n.representative)
-                                          ELSE {exact} END AS object, c.t, c.post
-                   FROM _cotext_posts c LEFT JOIN _cotext_clusters n ON n.text = c.loose
-                   WHERE c.exact <> ''"""
+        # a loose text with near-duplicates stands for its cluster's representative, one without for itself
+        return """SELECT c.account, CASE WHEN c.loose IS NULL THEN 'exact:' || md5(c.exact)
+                                         ELSE 'text:' || md5(coalesce(n.representative, c.loose)) END AS object,
+                         c.t, c.post
+                  FROM _cotext_posts c LEFT JOIN _cotext_clusters n ON n.text = c.loose"""
 
 
 register_detector(CoText())
