@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -43,6 +44,8 @@ class Measure:
     cpu_seconds: float
     rejected: int = 0
     goal: bool = True
+    ingest_seconds: float = 0.0
+    """from the batch's own provenance (started → finished): the ingest without interpreter start-up"""
 
     @property
     def rate(self) -> float:
@@ -76,7 +79,11 @@ def ingest(name: str, path: Path) -> Measure:
     report = json.loads(output[output.find("{"):])
     read = sum(b["records_read"] for b in report["batches"])
     rejected = sum(b["rejected"] for b in report["batches"])
-    return Measure(name, read, seconds, peak, cpu, rejected)
+    inside = sum(
+        (datetime.fromisoformat(b["finished_at"]) - datetime.fromisoformat(b["started_at"])).total_seconds()
+        for b in report["batches"]
+    )
+    return Measure(name, read, seconds, peak, cpu, rejected, ingest_seconds=inside)
 
 
 def generate(path: Path, posts: int, accounts: int, seed: int) -> Measure:
@@ -94,14 +101,19 @@ def _shared_data() -> Path:
 
 
 def _table(measures: list[Measure], baseline: dict[str, dict[str, float]]) -> Table:
-    table = Table("run", "posts", "seconds", "posts/s", "x goal 200k/s", "peak MB", "x goal 1 GB", "rejected",
-                  "CPU s", "posts/CPU s", title="Ingest benchmark (goal ratios: posts/s over 200,000; peak over 1 GB)")
+    table = Table("run", "posts", "seconds", "posts/s", "x goal 200k/s", "ingest-only posts/s", "x goal",
+                  "peak MB", "x goal 1 GB", "rejected", "CPU s", "posts/CPU s",
+                  title="Ingest benchmark (goal ratios: posts/s over 200,000; peak over 1 GB). "
+                        "ingest-only: the batch's own start-to-finish time, without interpreter start-up")
     if baseline:
         table.add_column("posts/s vs baseline")
     for m in measures:
         row = [
             m.name, f"{m.posts:,}", f"{m.seconds:.1f}", f"{m.rate:,.0f}",
-            f"{m.rate / GOAL_POSTS_PER_SECOND:.2f}" if m.goal else "-", f"{m.peak_mb:,.0f}",
+            f"{m.rate / GOAL_POSTS_PER_SECOND:.2f}" if m.goal else "-",
+            f"{m.posts / m.ingest_seconds:,.0f}" if m.ingest_seconds else "-",
+            f"{m.posts / m.ingest_seconds / GOAL_POSTS_PER_SECOND:.2f}" if m.ingest_seconds else "-",
+            f"{m.peak_mb:,.0f}",
             f"{m.peak_mb / GOAL_PEAK_MB:.2f}" if m.goal else "-", f"{m.rejected:,}" if m.goal else "-",
             f"{m.cpu_seconds:.1f}", f"{m.posts / m.cpu_seconds:,.0f}" if m.cpu_seconds else "",
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import IO
 
 from rrm.corpus.formats.base import IngestFormat
@@ -73,10 +74,11 @@ def ingest_source(
     if not head.strip():
         raise InputError("the input is empty; nothing to ingest", source=source.name)
     chosen = fmt or detect(head, source.name)
+    started = datetime.now(UTC)
     digest = source.sha256()
     total = source.path.stat().st_size if source.member is None else None
     records = 0
-    with store.batch(source.name, digest, chosen.name) as writer:
+    with store.batch(source.name, digest, chosen.name, started) as writer:
         normaliser = Normaliser(platform or chosen.platform, chosen.time_formats, writer.batch_id, source.name)
         try:
             with source.open() as raw:

@@ -191,9 +191,11 @@ class CorpusStore:
         shutil.rmtree(staged, ignore_errors=True)
 
     @contextmanager
-    def batch(self, source: str, sha256: str, format_name: str) -> Iterator[BatchWriter]:
+    def batch(
+        self, source: str, sha256: str, format_name: str, started_at: datetime | None = None
+    ) -> Iterator[BatchWriter]:
         """Stage one input; it is committed when the block ends without an error, discarded otherwise."""
-        writer = BatchWriter(self, source, sha256, format_name)
+        writer = BatchWriter(self, source, sha256, format_name, started_at)
         try:
             yield writer
             writer.commit()
@@ -274,13 +276,15 @@ class CorpusStore:
 class BatchWriter:
     """Collects the normalised chunks of one input and commits them as one batch."""
 
-    def __init__(self, store: CorpusStore, source: str, sha256: str, format_name: str) -> None:
+    def __init__(
+        self, store: CorpusStore, source: str, sha256: str, format_name: str, started_at: datetime | None = None
+    ) -> None:
         self.store = store
         self.batch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.source = source
         self.sha256 = sha256
         self.format_name = format_name
-        self.started_at = datetime.now(UTC)
+        self.started_at = started_at or datetime.now(UTC)
         self.folder = store.staging_dir / self.batch_id
         self._lock = _FolderLock(self.folder, wait=True)
         self.folder.mkdir(parents=True)
