@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from collections import Counter
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from conftest import shared_data
 from rrm.cli.app import app
 from rrm.corpus import CorpusStore, ingest
-from rrm.detect import DetectionParams, FindingsStore, detect, detector_names, get_detector
+from rrm.detect import DetectionParams, FindingsStore, detect, detector_names, explain_edge, get_detector
 from rrm.detect.significance import benjamini_hochberg
 from rrm.errors import InputError, NotFoundError
 
@@ -268,3 +269,64 @@ def test_co_reshare_equals_the_toolkit_on_coortweet(tmp_path: Path, store: Corpu
     for pair in asymmetric:
         assert ours.get(pair, 0) <= min(forward.get(pair, 0), backward.get(pair, 0)) or pair not in ours
     assert set(ours) <= set(forward) | set(backward)
+
+
+def test_permute_elsewhere_keeps_activity_and_breaks_the_account_object_link() -> None:
+    """The null model moves whole posts among the accounts of a block, never back onto an object the account acted on."""
+    import pyarrow as pa
+
+    from rrm.detect.cooccur import ACTION_SCHEMA, PEER
+    from rrm.detect.significance import shuffled_actions
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for post in range(400):  # a campaign of 10 accounts holds 30% of the block: 3 objects, 2 actions per post
+        account = f"c{post % 10}" if post < 120 else f"o{post % 40}"
+        objects = [f"camp{post % 3}", "tag:x"] if post < 120 else [f"org{rng.integers(0, 60)}"]
+        rows += [(account, o, 1_000 + post, f"p{post}", PEER) for o in objects]
+    actions = pa.table(list(zip(*rows, strict=True)), schema=ACTION_SCHEMA)
+    acted = set(zip(actions["account"].to_pylist(), actions["object"].to_pylist(), strict=True))
+    for model, collisions_allowed in (("permute-elsewhere", False), ("permute-accounts", True)):
+        null = shuffled_actions(actions, model, np.random.default_rng(1), None, 10**12)
+        pairs = list(zip(null["account"].to_pylist(), null["object"].to_pylist(), strict=True))
+        collisions = sum(pair in acted for pair in pairs)
+        assert (collisions > 0) == collisions_allowed, (model, collisions)
+        per_post = {}
+        for account, post in zip(null["account"].to_pylist(), null["post"].to_pylist(), strict=True):
+            assert per_post.setdefault(post, account) == account  # the actions of a post move together
+        before = Counter(dict(zip(actions["post"].to_pylist(), actions["account"].to_pylist(), strict=True)).values())
+        assert Counter(per_post.values()) == before  # every account keeps its number of posts
+
+
+def test_stability_selection_reports_frequencies(corpus: CorpusStore) -> None:
+    params = FAST.with_changes(stability_subsamples=4, stability_fraction=0.8)
+    result = detect(corpus, params, ["co-reshare", "co-text"])
+    stability = result.run.stability
+    assert stability is not None and stability.subsamples == 4
+    ring = {f"twitter:ring{i}" for i in range(6)}
+    assert set(result.memberships) == ring
+    assert all(stability.account_frequency[a] == 1.0 for a in ring)
+    assert stability.selected_accounts == len(ring)
+    assert result.selection is not None
+    frequency = result.selection["frequency"].to_numpy()
+    assert ((frequency > 0) & (frequency <= 1)).all() and stability.selected_edges == int((frequency >= 0.6).sum()) >= 15
+    assert "Stability selection" in result.run.communities[0].explanation
+    findings = FindingsStore(corpus.workspace)
+    findings.save(result)
+    loaded = findings.load()
+    assert loaded.run == result.run and loaded.selection is not None and loaded.selection.equals(result.selection)
+    edge = explain_edge(corpus, loaded, "twitter:ring0", "twitter:ring1")
+    assert edge.selection_frequency_a == 1.0 and edge.behaviours[0].selection_frequency == 1.0
+    assert "flagged in 100% of the subsamples" in edge.explanation
+    with pytest.raises(InputError, match="field 'stability_fraction'"):
+        DetectionParams(stability_fraction=1.0)
+
+
+def test_cli_stability(corpus: CorpusStore) -> None:
+    runner = CliRunner()
+    ws = str(corpus.workspace.root)
+    out = runner.invoke(app, ["detect", "-w", ws, "-d", "co-reshare", "--window", "60", "--shuffles", "5", "--stability", "3"])
+    assert out.exit_code == 0, out.output
+    assert "Stability selection: 3 subsamples of 90% of the posts; 6 accounts" in out.output
+    explained = runner.invoke(app, ["explain", "C001", "-w", ws])
+    assert explained.exit_code == 0 and "twitter:ring0 (100%)" in explained.output

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import shared_data
 from rrm.corpus import CorpusStore, ingest
+from rrm.demo.pipeline import demo_config
 from rrm.demo.scenario import ScenarioConfig, generate_scenario
 from rrm.detect import DetectionParams, detect
 from rrm.detect.evaluate import evaluate
@@ -38,6 +39,21 @@ def test_planted_campaigns_are_found_and_the_background_is_not(tmp_path: Path, s
         assert kinds.most_common(1)[0][1] >= 0.95 * len(community.accounts)  # campaigns are not mixed
 
 
+def test_small_demo_finds_every_campaign(tmp_path: Path, store: CorpusStore) -> None:
+    """``rrm demo --size small``: 600 organic accounts, 3 days, campaigns of 15 accounts (the link farm
+    dominates its 6-hour blocks: a null model that recreates it would miss it)."""
+    scenario = generate_scenario(demo_config("small", 7))
+    ingest(store, [str(scenario.write(tmp_path).posts)])
+    result = detect(store, DetectionParams())
+    labels = scenario.labels
+    flagged = set(result.memberships)
+    assert not flagged - set(labels)
+    scores = {s.label.split(":")[1]: s for s in evaluate(result, labels).per_label}
+    assert set(scores) == {"retweet-ring", "copy-paste", "link-farm", "hashtag-push"}
+    for kind, score in scores.items():
+        assert score.recall >= 0.95 and score.precision >= 0.95, (kind, score)
+
+
 def _subsample(source: Path, target: Path, share: float, seed: int) -> Path:
     rng = np.random.default_rng(seed)
     with source.open(newline="") as handle, target.open("w", newline="") as out:
@@ -63,12 +79,13 @@ def test_findings_on_coortweet_are_stable_under_resampling(tmp_path: Path) -> No
         return set(result.memberships), len(result.run.communities)
 
     full, communities = flagged(source, "full")
-    assert len(full) >= 40 and communities >= 10
+    assert len(full) >= 35 and communities >= 8
     scores = []
     for seed in (1, 2, 3):
         sample, _ = flagged(_subsample(source, tmp_path / f"s{seed}.csv", 0.9, seed), f"s{seed}")
         scores.append(len(full & sample) / len(full | sample))
     print(f"flagged {len(full)} in {communities} communities; Jaccard of 90% subsamples with the full data: {scores}")
-    # measured: 54 accounts, 14 communities, Jaccard 0.62, 0.59, 0.37. The target of 0.8 is not met: 40% of
-    # the edges with 2 co-actions (most of the evidence here) fall below the minimum in a 90% subsample
-    assert float(np.mean(scores)) >= 0.45
+    # measured (permute-elsewhere): 46 accounts, 11 communities, Jaccard 0.50, 0.53, 0.38 (permute-accounts:
+    # 54, 14, 0.62, 0.59, 0.37). The target of 0.8 is not met: most of the evidence is edges with exactly 2
+    # co-actions, which fall below the minimum in a 90% subsample; see stability selection in docs/detection.md
+    assert float(np.mean(scores)) >= 0.4
