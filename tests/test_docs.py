@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 import typer
 
@@ -16,16 +19,38 @@ def _command_paths() -> list[str]:
     root = typer.main.get_command(app)
     paths: list[str] = []
 
-    def walk(command: object, prefix: str) -> None:
-        children = getattr(command, "commands", None)
-        if children:
-            for name, child in children.items():
+    def walk(command: click.Command, prefix: str) -> None:
+        if isinstance(command, click.Group):
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                child = command.get_command(context, name)
+                assert child is not None, f"{prefix} {name} is listed but cannot be loaded"
                 walk(child, f"{prefix} {name}")
         else:
             paths.append(prefix)
 
     walk(root, "rrm")
     return sorted(paths)
+
+
+def test_command_table_is_complete() -> None:
+    """Every command of every ``*_commands`` module is in ``COMMAND_MODULES``, so none is loaded at start-up."""
+    from rrm.cli.app import COMMAND_MODULES, _command_module_names, _commands_of
+
+    registered = {name for module in _command_module_names() for name in _commands_of((module,))}
+    assert registered == set(COMMAND_MODULES)
+    for name, modules in COMMAND_MODULES.items():
+        assert name in _commands_of(modules), (name, modules)
+
+
+def test_a_command_loads_only_its_module() -> None:
+    code = (
+        "import sys; from typer.testing import CliRunner; from rrm.cli.app import app; "
+        "r = CliRunner().invoke(app, ['formats']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('fastapi', 'scipy', 'splink', 'sqlalchemy', 'igraph') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
 
 
 def _docs() -> str:
