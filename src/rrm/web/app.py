@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -64,4 +66,24 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory rrm.web.app:app_from_environment`` (several workers)."""
+    send_small_responses_at_once()
     return create_app()
+
+
+def send_small_responses_at_once() -> None:
+    """Turn Nagle's algorithm off on every connection of this server process.
+
+    asyncio sets ``TCP_NODELAY`` only on sockets whose protocol field says TCP; the sockets uvicorn's
+    workers inherit from their supervisor report protocol 0, so with ``--workers 2`` every response
+    whose headers and body go out in two writes waited for the client's delayed ACK: a page took
+    ~56 ms instead of ~6 ms (measured here). This process serves only this application.
+    """
+    import asyncio.base_events as base_events
+
+    def set_nodelay(sock: socket.socket) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    if hasattr(base_events, "_set_nodelay"):
+        base_events._set_nodelay = set_nodelay
