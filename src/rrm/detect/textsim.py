@@ -83,12 +83,13 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
 
 
 def _shingle_hashes(points: np.ndarray, key: np.uint64) -> np.ndarray:
-    """The mixed hash of the ``SHINGLE`` code points starting at each position (the last ones wrap)."""
-    n = points.size
-    h = np.zeros(n, dtype=np.uint64)
-    for shift in range(SHINGLE):  # a loop over the 5 characters of a shingle, each step vectorised
+    """The mixed hash of the ``SHINGLE`` code points starting at each position (the last ``SHINGLE - 1``
+    positions get a partial hash, to be dropped by the caller)."""
+    wide = points.astype(np.uint64)
+    h = wide.copy()
+    for shift in range(1, SHINGLE):  # a loop over the 5 characters of a shingle, each step vectorised
         h *= _U64(0x100000001B3)
-        h += np.roll(points, -shift).astype(np.uint64)
+        h[: h.size - shift] += wide[shift:]
     h ^= key
     return _fmix64(h)
 
