@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from rrm._duckdb import arrow_table
+from rrm.detect.model import EDGE_SCHEMA
 
 __all__ = [
     "ACTION_SCHEMA", "AMPLIFIER", "MATCH_SCHEMA", "PEER", "SOURCE", "matched_pairs", "object_weights", "pair_counts",
@@ -195,4 +196,21 @@ def matched_pairs(
         f"WITH m AS (SELECT * FROM {target}) "
         + _AGGREGATE.format(co=co, weights=weights, min=int(min_co_actions))
         + " ORDER BY account_a, account_b",
+    )
+
+
+def untested_edges(behaviour: str, pairs: pa.Table) -> pa.Table:
+    """Pairs (``account_a``, ``account_b``, ``co_actions``, ``weight``) as edges of ``behaviour``, not yet tested."""
+    n = pairs.num_rows
+    return pa.table(
+        {
+            "behaviour": pa.array([behaviour] * n, pa.string()),
+            "account_a": pairs.column("account_a"),
+            "account_b": pairs.column("account_b"),
+            "co_actions": pairs.column("co_actions"),
+            "weight": pairs.column("weight"),
+            "p_value": pa.nulls(n, pa.float64()),
+            "q_value": pa.nulls(n, pa.float64()),
+        },
+        schema=EDGE_SCHEMA,
     )

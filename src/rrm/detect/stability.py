@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rrm.detect.cooccur import object_weights, pair_counts
+from rrm.detect.cooccur import object_weights, pair_counts, untested_edges
 from rrm.detect.detectors.base import Observation
 from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA, SELECTION_SCHEMA, StabilityReport
 from rrm.detect.network import partition_accounts, significant
@@ -72,19 +72,7 @@ def _subsample_edges(
         cap=params.max_accounts_per_object, seed=params.seed, by_post=observation.by_post,
         count_posts=observation.count_posts,
     )
-    n = pairs.num_rows
-    edges = pa.table(
-        {
-            "behaviour": pa.array([observation.behaviour] * n, pa.string()),
-            "account_a": pairs.column("account_a"),
-            "account_b": pairs.column("account_b"),
-            "co_actions": pairs.column("co_actions"),
-            "weight": pairs.column("weight"),
-            "p_value": pa.nulls(n, pa.float64()),
-            "q_value": pa.nulls(n, pa.float64()),
-        },
-        schema=EDGE_SCHEMA,
-    )
+    edges = untested_edges(observation.behaviour, pairs)
     sub = replace(observation, edges=edges, evidence=EVIDENCE_SCHEMA.empty_table(), actions=_SUB_ACTIONS,
                   weights=_SUB_WEIGHTS)
     tested, _ = test_edges(db, sub, params)

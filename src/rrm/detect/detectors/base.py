@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import PEER, matched_pairs, object_weights
-from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA
+from rrm.detect.cooccur import PEER, matched_pairs, object_weights, untested_edges
+from rrm.detect.model import EVIDENCE_SCHEMA
 from rrm.detect.params import DetectionParams, NullModel
 
 __all__ = ["ACCOUNT", "TIME_US", "ActionDetector", "Detector", "Observation"]
@@ -96,19 +96,7 @@ class ActionDetector(ABC):
             cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
             count_posts=self.count_posts,
         )
-        n = pairs.num_rows
-        edges = pa.table(
-            {
-                "behaviour": pa.array([self.name] * n, pa.string()),
-                "account_a": pairs.column("account_a"),
-                "account_b": pairs.column("account_b"),
-                "co_actions": pairs.column("co_actions"),
-                "weight": pairs.column("weight"),
-                "p_value": pa.nulls(n, pa.float64()),
-                "q_value": pa.nulls(n, pa.float64()),
-            },
-            schema=EDGE_SCHEMA,
-        )
+        edges = untested_edges(self.name, pairs)
         found = arrow_table(
             db,
             f"""SELECT account_a, account_b, object, post_a, post_b, t_a, t_b FROM {matches}
