@@ -90,12 +90,11 @@ def test_a_stage_name_cannot_be_taken_twice(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_every_demo_option_is_documented() -> None:
-    import click
     import typer.main
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "demo.md").read_text(encoding="utf-8")
     root = typer.main.get_command(app)
-    command = root.get_command(click.Context(root), "demo")  # type: ignore[attr-defined]
+    command = root.get_command(root.context_class(root), "demo")  # type: ignore[attr-defined]
     options = [opt for param in command.params for opt in param.opts if opt.startswith("--")]
     assert "--size" in options and "--campaigns" in options
     assert [opt for opt in options if f"`{opt}" not in docs] == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer
 
@@ -19,9 +19,9 @@ def _command_paths() -> list[str]:
     root = typer.main.get_command(app)
     paths: list[str] = []
 
-    def walk(command: click.Command, prefix: str) -> None:
-        if isinstance(command, click.Group):
-            context = click.Context(command)
+    def walk(command: Any, prefix: str) -> None:
+        if hasattr(command, "list_commands"):  # a group (Typer vendors its own click: no isinstance)
+            context = root.context_class(command)
             for name in command.list_commands(context):
                 child = command.get_command(context, name)
                 assert child is not None, f"{prefix} {name} is listed but cannot be loaded"
@@ -30,6 +30,7 @@ def _command_paths() -> list[str]:
             paths.append(prefix)
 
     walk(root, "rrm")
+    assert len(paths) > 50, paths  # the walk must reach the commands, not stop at the root
     return sorted(paths)
 
 

@@ -14,7 +14,6 @@ import pkgutil
 from functools import cache
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -61,7 +60,7 @@ def _command_module_names() -> list[str]:
 
 
 @cache
-def _commands_of(modules: tuple[str, ...]) -> dict[str, click.Command]:
+def _commands_of(modules: tuple[str, ...]) -> dict[str, Any]:
     """The click commands that ``modules`` register, built on a scratch Typer app."""
     scratch = typer.Typer()
     scratch.callback()(lambda: None)  # a group, even when a module registers one command
