@@ -38,24 +38,14 @@ from typing import Any
 
 import openpyxl
 
+from rrm.frameworks.disarm import DISARM_BLUE_WARNING as BLUE_WARNING
+
 FORMAT_VERSION = 1
 UPSTREAM_REPOSITORY = "https://github.com/DISARMFoundation/DISARMframeworks"
 UPSTREAM_COMMIT = "49df5f649e16dfbf11e3859913c256c875c02692"
 UPSTREAM_COMMIT_DATE = "2025-02-10"
 PAGES = f"{UPSTREAM_REPOSITORY}/blob/main/generated_pages"
 
-# From the DISARMframeworks README (CC BY-SA 4.0, DISARM Foundation), to be shown next to every
-# blue-framework suggestion.
-BLUE_WARNING = (
-    "The set of disinformation responder TTPs in the DISARM Blue Team Framework was derived in 2019 by "
-    "volunteers in a workshop. It includes TTPs seen in countries with different ethical values (such as "
-    "\u201ccensorship\u201d, an action observed in countries with authoritarian governments). We will "
-    "continue to make this \u201cBlue\u201d workshop output available as we develop an alternative based on "
-    "democratic values and ethical principles, but we advise caution to anyone using it and have created a "
-    "Companion Guide for those users. Of course, every user must consider for themselves what actions "
-    "would be ethical, relevant, proportionate, and appropriate, given the unique legal, cultural, and "
-    "normative context in which they are operating. (DISARM Foundation)"
-)
 
 # v0.1 techniques whose "changes to v0.2" note points at a v0.2 sub-technique number (ST0064...) that no
 # longer exists, mapped by RRM to the current technique that plainly carries the same meaning. Reviewed
