@@ -7,7 +7,8 @@
 
 Each input is ingested by ``rrm ingest`` in a child process, into a fresh temporary workspace; the
 time is the child's wall-clock time (interpreter start included) and the memory is the child's peak
-resident set size, read with ``os.wait4``. The generated file is an X Information Operations archive
+resident set size, read with ``os.wait4``; the child imports the package from this checkout's ``src``.
+The generated file is an X Information Operations archive
 CSV from ``rrm.demo.write_posts``; its generation is timed too (not against a goal). The real data
 set is ``social/coortweet/german_elections.csv`` under ``RRM_SHARED_DATA`` (default
 ``../shared/data`` next to the repository). The machine's load is printed, since others may share it.
@@ -56,7 +57,9 @@ def _child(args: list[str]) -> tuple[str, float, float, float]:
     """Run ``args``; its standard output, wall-clock seconds, peak RSS in MB and CPU seconds (user + system)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(args, stdout=out, stderr=err, cwd=REPO)
+        # the child imports this checkout's package, whatever an installed copy points to
+        path = os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH", "")) if p)
+        process = subprocess.Popen(args, stdout=out, stderr=err, cwd=REPO, env=os.environ | {"PYTHONPATH": path})
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO
 
-from rrm.corpus.formats.base import IngestFormat
+from rrm.corpus.formats.base import IngestFormat, ReadAgain
 from rrm.corpus.formats.registry import detect, get_format
 from rrm.corpus.normalise import Normaliser
+from rrm.corpus.pipeline import Prefetched, Writer
 from rrm.corpus.sources import Fetch, InputSource, download, expand_inputs
 from rrm.corpus.store import BatchRecord, CorpusStore
 from rrm.errors import InputError, MappingError
@@ -75,10 +77,33 @@ def ingest_source(
         raise InputError("the input is empty; nothing to ingest", source=source.name)
     chosen = fmt or detect(head, source.name)
     started = datetime.now(UTC)
-    digest = source.sha256()
+    # the digest is computed while the input is read (hashlib releases the GIL); it is needed at the commit
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrm-ingest-sha256") as pool:
+        digest = pool.submit(source.sha256)
+        try:
+            return _ingest_batch(store, source, chosen, digest, started, platform, batch_size, progress, speculative=True)
+        except ReadAgain:
+            # the optimistic reader met an irregular input: its batch is discarded, the exact reader starts over
+            return _ingest_batch(
+                store, source, chosen, digest, started, platform, batch_size, progress, speculative=False
+            )
+
+
+def _ingest_batch(
+    store: CorpusStore,
+    source: InputSource,
+    chosen: IngestFormat,
+    digest: Future[str],
+    started: datetime,
+    platform: str | None,
+    batch_size: int,
+    progress: Progress | None,
+    *,
+    speculative: bool,
+) -> BatchRecord:
     total = source.path.stat().st_size if source.member is None else None
     records = 0
-    with store.batch(source.name, digest, chosen.name, started) as writer:
+    with store.batch(source.name, "", chosen.name, started) as writer:
         normaliser = Normaliser(platform or chosen.platform, chosen.time_formats, writer.batch_id, source.name)
         try:
             with source.open() as raw:
@@ -90,11 +115,19 @@ def ingest_source(
                         progress(source.name, count, total, records)
 
                 counted = io.BufferedReader(_CountingReader(raw, on_read), buffer_size=1 << 20)
-                for raw_batch in chosen.read(counted, source.name, batch_size):
-                    writer.add(normaliser.normalise(raw_batch))
-                    records = writer.records_read
+                read = chosen.read_speculative if speculative else chosen.read
+                # three stages at once: the next batch is read while this one is normalised and the last written
+                with (
+                    Prefetched(lambda: read(counted, source.name, batch_size)) as batches,
+                    Writer(writer.add) as stage,
+                ):
+                    for raw_batch in batches:
+                        records += len(raw_batch) + len(raw_batch.rejections)
+                        stage.submit(normaliser.normalise(raw_batch))
+                    stage.finish()
                 if progress is not None:
                     progress(source.name, total or reported[0], total, records)
+            writer.sha256 = digest.result()
         finally:
             normaliser.close()
     assert writer.record is not None

@@ -8,9 +8,10 @@ Layout under ``<workspace>/corpus``::
     staging/<batch>/        work in progress; never read
     staging/<batch>.lock    held (``flock``) by the process working in ``staging/<batch>/``
 
-A batch (one input) is stored whole or not at all: its chunks are staged, deduplicated against
-``post_keys`` and against each other, written as one final file, and committed in one catalog
-transaction; only then are the files moved into place. Opening the store finishes the move for a
+A batch (one input) is stored whole or not at all: its chunks are appended to one staged Parquet
+file; when a post repeats within the batch or is already in ``post_keys``, the batch is merged and
+deduplicated into a final file, otherwise the staged file is the final one (renamed, not rewritten);
+then everything is committed in one catalog transaction, and only then are the files moved into place. Opening the store finishes the move for a
 committed batch and discards a staged batch that never committed, so a process killed at any point
 leaves a consistent corpus. A staging folder whose lock is held belongs to a live process (another
 ``rrm ingest``) and is left alone; the operating system releases the lock of a killed process.
@@ -45,6 +46,13 @@ from rrm.workspace import Workspace
 __all__ = ["CATALOG_WAIT_SECONDS", "BatchRecord", "BatchWriter", "CorpusStore", "QuarantinedRecord"]
 
 MEMORY_LIMIT = "600MB"
+_STAGED_POSTS = "posts-000000.parquet"
+_STAGED_ACCOUNTS = "accounts-000000.parquet"
+_COMPRESSION = "zstd"
+_ROW_GROUP_ROWS = 122_880
+_POST_DICTIONARY = ["platform", "account_id", "handle", "lang", "kind", "batch_id", "hashtags", "domains"]
+_ACCOUNT_DICTIONARY = ["platform", "location", "batch_id"]
+"""Columns worth a Parquet dictionary (few distinct values); building one for texts and ids costs more than it saves."""
 CATALOG_WAIT_SECONDS = 30.0
 """How long to wait for the catalog while another process (an ingest committing) holds it."""
 _QUARANTINE_SCHEMA = pa.schema(
@@ -291,7 +299,8 @@ class BatchWriter:
         self.records_read = 0
         self.valid = 0
         self.rejected = 0
-        self._chunks = 0
+        self._posts_out: pq.ParquetWriter | None = None
+        self._accounts_out: pq.ParquetWriter | None = None
         self._rejections: list[Rejection] = []
         self._committed = False
         self.record: BatchRecord | None = None
@@ -301,12 +310,25 @@ class BatchWriter:
         self.rejected += len(chunk.rejections)
         self.records_read += chunk.posts.num_rows + len(chunk.rejections)
         if chunk.posts.num_rows:
-            pq.write_table(chunk.posts, self.folder / f"posts-{self._chunks:06d}.parquet", compression="lz4")
-            pq.write_table(chunk.accounts, self.folder / f"accounts-{self._chunks:06d}.parquet", compression="lz4")
-            self._chunks += 1
+            if self._posts_out is None or self._accounts_out is None:
+                self._posts_out = pq.ParquetWriter(
+                    self.folder / _STAGED_POSTS, POST_SCHEMA, compression=_COMPRESSION, use_dictionary=_POST_DICTIONARY
+                )
+                self._accounts_out = pq.ParquetWriter(
+                    self.folder / _STAGED_ACCOUNTS, ACCOUNT_SCHEMA, compression=_COMPRESSION,
+                    use_dictionary=_ACCOUNT_DICTIONARY,
+                )
+            self._posts_out.write_table(chunk.posts, row_group_size=_ROW_GROUP_ROWS)
+            self._accounts_out.write_table(chunk.accounts, row_group_size=_ROW_GROUP_ROWS)
         self._rejections.extend(chunk.rejections)
         if len(self._rejections) >= 50_000:
             self._flush_rejections()
+
+    def _close_staged(self) -> None:
+        for out in (self._posts_out, self._accounts_out):
+            if out is not None:
+                out.close()
+        self._posts_out = self._accounts_out = None
 
     def _flush_rejections(self) -> None:
         if not self._rejections:
@@ -327,6 +349,7 @@ class BatchWriter:
 
     def commit(self) -> BatchRecord:
         self._flush_rejections()
+        self._close_staged()
         staged_posts = sorted(self.folder.glob("posts-*.parquet"))
         staged_accounts = sorted(self.folder.glob("accounts-*.parquet"))
         rejected = sorted(self.folder.glob("rejected-*.parquet"))
@@ -376,8 +399,23 @@ class BatchWriter:
         return self.record
 
     def _write_final_posts(self, db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> int:
-        """Merge records of the same post within the batch, drop posts the corpus already has, write."""
+        """Merge records of the same post within the batch, drop posts the corpus already has, write.
+
+        When no post repeats within the batch and none is already in the corpus, the staged file is
+        already the final one and is renamed, not rewritten. The check compares 64-bit hashes of the
+        keys (little memory, whatever the corpus size); a collision only sends the batch through the
+        exact merge below, never loses a post.
+        """
         db.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet({_sql_list(staged)})")
+        clash = db.execute(
+            """WITH keys AS MATERIALIZED (SELECT hash(platform, post_id) AS h FROM staged)
+               SELECT EXISTS (SELECT 1 FROM keys GROUP BY h HAVING count(*) > 1)
+                   OR EXISTS (SELECT 1 FROM post_keys WHERE hash(platform, post_id) IN (SELECT h FROM keys))"""
+        ).fetchone()
+        if len(staged) == 1 and clash is not None and not clash[0]:
+            db.execute("DROP VIEW staged")
+            staged[0].replace(target)
+            return int(pq.ParquetFile(target).metadata.num_rows)
         db.execute(
             """CREATE TEMP TABLE repeated AS SELECT platform, post_id FROM staged
                GROUP BY platform, post_id HAVING count(*) > 1"""
@@ -422,6 +460,7 @@ class BatchWriter:
         return int(pq.ParquetFile(target).metadata.num_rows)
 
     def discard(self) -> None:
+        self._close_staged()
         if not self._committed:
             shutil.rmtree(self.folder, ignore_errors=True)
         self._lock.release()

@@ -9,7 +9,7 @@ from typing import IO, ClassVar, TypeAlias
 
 import pyarrow as pa
 
-__all__ = ["IngestFormat", "RawBatch", "RawColumn", "Rejection"]
+__all__ = ["IngestFormat", "RawBatch", "RawColumn", "ReadAgain", "Rejection"]
 
 EXCERPT_CHARS = 300
 
@@ -35,6 +35,13 @@ def excerpt(text: object) -> str:
     value = text if isinstance(text, str) else repr(text)
     value = value.encode("utf-8", "replace").decode("utf-8")
     return value if len(value) <= EXCERPT_CHARS else value[:EXCERPT_CHARS] + "…"
+
+
+class ReadAgain(Exception):  # a signal, not an error: it never reaches a user
+    """Raised by ``IngestFormat.read_speculative`` when the input turned out to need the exact reader.
+
+    What it yielded is void: the caller discards it and reads the input again with ``read``.
+    """
 
 
 RawColumn: TypeAlias = list[object] | pa.Array
@@ -88,3 +95,9 @@ class IngestFormat(ABC):
     @abstractmethod
     def read(self, stream: IO[bytes], source: str, batch_size: int) -> Iterator[RawBatch]:
         """The records of ``stream`` in batches."""
+
+    def read_speculative(self, stream: IO[bytes], source: str, batch_size: int) -> Iterator[RawBatch]:
+        """Like ``read``, but may assume the input is regular and raise ``ReadAgain`` (at any point, even
+        after the last batch) when it was not; the caller then discards what it got and calls ``read``.
+        Formats without a faster optimistic reader simply ``read``."""
+        return self.read(stream, source, batch_size)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from rrm.corpus.formats.base import IngestFormat, RawBatch, Rejection, excerpt
+from rrm.corpus.formats.base import IngestFormat, RawBatch, ReadAgain, Rejection, excerpt
 from rrm.corpus.formats.registry import mismatch
 from rrm.errors import FormatMismatchError
 
@@ -134,6 +134,58 @@ def without_nul_bytes(
             [line for i, line in enumerate(lines) if i not in flagged], rejections)
 
 
+class _LineCounter(io.RawIOBase):
+    """Passes a seekable stream through, counting lines and watching for blank lines and NUL bytes.
+
+    After the reader has consumed it and set ``records``, ``regular`` tells whether each record was
+    exactly one line after the header, which makes the line numbers given by position right.
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner = inner
+        self._tail = b"\n"
+        self.newlines = 0
+        self.flagged = False
+        self.records: int | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewinding (the only seek the reader makes) starts the count again."""
+        self._tail, self.newlines, self.flagged = b"\n", 0, False
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._inner.read(size)
+        if data:
+            edge = self._tail + data[:2]  # a blank line may straddle two reads
+            if (b"\x00" in data or b"\n\n" in data or b"\n\n" in edge or b"\n\r\n" in edge
+                    or (b"\r" in data and b"\n\r\n" in data)):
+                self.flagged = True
+            self.newlines += data.count(b"\n")
+            self._tail = (self._tail + data)[-2:]
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    @property
+    def regular(self) -> bool:
+        if self.flagged or self.records is None:
+            return False
+        lines = self.newlines + (0 if self._tail.endswith(b"\n") else 1)
+        return self.records + 1 == lines
+
+
 @dataclass(frozen=True)
 class CsvSpec:
     """A CSV format as data: which header columns feed which raw fields."""
@@ -203,7 +255,24 @@ class CsvTableFormat(IngestFormat):
             rejections = rejections + extra
         return RawBatch(columns, lines, rejections)
 
-    def _read_fast(self, stream: IO[bytes], source: str, batch_size: int) -> Generator[RawBatch, None, int | None]:
+    def read_speculative(self, stream: IO[bytes], source: str, batch_size: int) -> Iterator[RawBatch]:
+        """Arrow's reader straight away, assuming one record per line, and checking it while reading.
+
+        The lines are counted as Arrow reads the bytes (no separate pass over the file); at the end,
+        records + header must equal lines. Any irregularity (a malformed row, a record over several
+        lines, a blank line, a NUL byte) raises ``ReadAgain``: then ``read`` does it the exact way.
+        """
+        if not stream.seekable():
+            yield from self.read(stream, source, batch_size)
+            return
+        counted = _LineCounter(stream)
+        stopped_at = yield from self._read_fast(counted, source, batch_size, proven=False)  # type: ignore[arg-type]
+        if stopped_at is not None or not counted.regular:
+            raise ReadAgain(source)
+
+    def _read_fast(
+        self, stream: IO[bytes], source: str, batch_size: int, *, proven: bool = True
+    ) -> Generator[RawBatch, None, int | None]:
         start = stream.tell()
         head = stream.read(FAST_BLOCK_BYTES)
         stream.seek(start)
@@ -211,10 +280,11 @@ class CsvTableFormat(IngestFormat):
         if not header or b"\n" not in head:
             return 0
         self._check_header(header, source)
-        if len(set(header)) != len(header) or not self._one_record_per_line(stream, header):
+        if len(set(header)) != len(header) or (proven and not self._one_record_per_line(stream, header)):
             stream.seek(start)
             return 0
         stream.seek(start)
+        counter = stream if isinstance(stream, _LineCounter) else None
         irregular: list[object] = []
 
         def on_invalid(row: object) -> str:
@@ -239,7 +309,7 @@ class CsvTableFormat(IngestFormat):
                 ),
             )
             for record_batch in reader:
-                if irregular:
+                if irregular or (counter is not None and counter.flagged):
                     return done
                 pending.append(record_batch)
                 pending_rows += record_batch.num_rows
@@ -251,6 +321,8 @@ class CsvTableFormat(IngestFormat):
             return done
         if irregular:
             return done
+        if counter is not None:
+            counter.records = done + pending_rows
         if pending:
             yield self._fast_batch(pending, wanted, done, source)
         return None

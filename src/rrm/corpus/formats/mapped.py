@@ -420,8 +420,15 @@ class MappedCsvFormat(CsvTableFormat):
         return 0.0
 
     def read(self, stream: IO[bytes], source: str, batch_size: int) -> Iterator[RawBatch]:
+        return self._checked(super().read(stream, source, batch_size), source)
+
+    def read_speculative(self, stream: IO[bytes], source: str, batch_size: int) -> Iterator[RawBatch]:
+        return self._checked(super().read_speculative(stream, source, batch_size), source)
+
+    def _checked(self, batches: Iterator[RawBatch], source: str) -> Iterator[RawBatch]:
+        """The batches, once the first has shown that every mapped column is in the header."""
         checked = False
-        for batch in super().read(stream, source, batch_size):
+        for batch in batches:
             if not checked:
                 absent = [(f, c) for f, c in self.mapping.fields.items() if f not in batch.columns]
                 if absent:

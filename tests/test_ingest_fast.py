@@ -1,0 +1,188 @@
+"""The fast ingest paths give the same corpus as the exact ones.
+
+The optimistic CSV reader assumes one record per line and checks it while reading; when the input
+turns out irregular, the batch is read again the exact way, so line numbers in the quarantine stay
+right. A batch whose posts are all new is published as staged (no rewrite); repeated posts, within
+the batch or already in the corpus, still go through the merge. The read / normalise / write stages
+run in threads, and an error in any of them stops the batch and stores nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from rrm.corpus import CorpusStore, ingest
+from rrm.corpus.formats.base import ReadAgain
+from rrm.corpus.formats.csv_table import _LineCounter
+from rrm.corpus.formats.registry import get_format
+from rrm.corpus.pipeline import Prefetched, Writer
+from rrm.corpus.schema import POST_SCHEMA
+
+HEADER = "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
+T0 = 1_606_451_170
+
+
+def row(i: int, message: str | None = None) -> str:
+    return f"{i},u{i % 7},user_{i % 7},,,{message or f'post {i} #tag{i % 3}'},{T0 + i},\n"
+
+
+def posts(store: CorpusStore) -> list[tuple[str, int]]:
+    with store.connect() as db:
+        return [(r[0], r[1]) for r in db.execute("SELECT post_id, source_line FROM posts ORDER BY source_line").fetchall()]
+
+
+def test_a_record_over_two_lines_gives_exact_line_numbers(store: CorpusStore, tmp_path: Path) -> None:
+    """Arrow parses a quoted newline inside a block without complaint: the line count must catch it."""
+    path = tmp_path / "multiline.csv"
+    path.write_text(HEADER + row(1) + row(2, '"two\nlines"') + row(3) + "4,u4\n" + row(5))
+    (batch,) = ingest(store, [str(path)]).batches
+    assert (batch.records_read, batch.stored, batch.rejected) == (5, 4, 1)
+    # a record's line is where it ends: post 2 spans lines 3-4, so post 3 is on line 5 and the bad row on 6
+    assert posts(store) == [("1", 2), ("2", 4), ("3", 5), ("5", 7)]
+    assert [(r.line, r.reason) for r in store.quarantine()] == [(6, "expected 8 columns, found 2")]
+
+
+def test_the_optimistic_reader_hands_over_when_the_file_is_irregular(tmp_path: Path) -> None:
+    fmt = get_format("cnt", {})
+    regular = tmp_path / "regular.csv"
+    regular.write_text(HEADER + row(1) + row(2))
+    with regular.open("rb") as stream:
+        assert sum(len(b) for b in fmt.read_speculative(stream, "regular.csv", 10)) == 2
+    for name, body in [("multiline", row(1) + row(2, '"a\nb"')), ("blank", row(1) + "\n" + row(2)),
+                       ("crlf-blank", row(1) + "\r\n" + row(2)), ("bad-row", row(1) + "x,y\n")]:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(HEADER + body, newline="")
+        with path.open("rb") as stream, pytest.raises(ReadAgain):
+            list(fmt.read_speculative(stream, name, 10))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_the_line_counter_sees_blank_lines_across_reads(size: int) -> None:
+    for data, blank in [(b"a\nb\n\nc\n", True), (b"a\r\nb\r\n\r\nc\r\n", True), (b"a\nb\nc", False), (b"a\r\nb\r\n", False)]:
+        counter = _LineCounter(io.BytesIO(data))
+        while counter.read(size):
+            pass
+        assert counter.flagged is blank, (data, size)
+        assert counter.newlines == data.count(b"\n")
+
+
+def test_new_posts_are_published_without_a_rewrite_and_read_back_whole(store: CorpusStore, tmp_path: Path) -> None:
+    path = tmp_path / "new.csv"
+    path.write_text(HEADER + "".join(row(i) for i in range(1, 201)))
+    (batch,) = ingest(store, [str(path)], batch_size=50).batches
+    assert (batch.stored, batch.duplicates) == (200, 0)
+    (posts_file,) = store.post_files()
+    assert pq.ParquetFile(posts_file).schema_arrow.names == POST_SCHEMA.names
+    assert pq.ParquetFile(posts_file).metadata.created_by.startswith("parquet-cpp-arrow")  # as staged, not rewritten
+    with store.connect() as db:
+        assert db.execute("SELECT count(*), count(DISTINCT post_id), min(source_line), max(source_line) FROM posts"
+                          ).fetchone() == (200, 200, 2, 201)
+        assert db.execute("SELECT count(*) FROM accounts").fetchone() == (7,)
+        assert db.execute("SELECT hashtags FROM posts WHERE post_id = '4'").fetchone() == (["tag1"],)
+
+
+def test_repeated_posts_are_merged_within_a_batch_and_against_the_corpus(store: CorpusStore, tmp_path: Path) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text(HEADER + "".join(row(i) for i in range(1, 51)))
+    assert ingest(store, [str(first)]).batches[0].stored == 50
+    overlapping = tmp_path / "overlapping.csv"
+    overlapping.write_text(HEADER + "".join(row(i) for i in range(41, 61)) + row(55, "again #more"))
+    (batch,) = ingest(store, [str(overlapping)], batch_size=7).batches
+    assert (batch.records_read, batch.stored, batch.duplicates) == (21, 10, 11)
+    merged = store.posts_dir / f"{batch.batch_id}.parquet"
+    assert pq.ParquetFile(merged).metadata.created_by.startswith("DuckDB")  # rewritten by the merge
+    with store.connect() as db:
+        assert db.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (60, 60)
+        assert db.execute("SELECT list_sort(hashtags) FROM posts WHERE post_id = '55'").fetchone() == (["more", "tag1"],)
+    assert ingest(store, [str(overlapping)]).batches[0].stored == 0
+
+
+def _numbers(stop: int, fail_at: int | None = None) -> Iterator[int]:
+    for i in range(stop):
+        if i == fail_at:
+            raise ValueError(f"bad record {i}")
+        yield i
+
+
+def test_prefetched_passes_items_in_order_and_raises_the_readers_error() -> None:
+    with Prefetched(lambda: _numbers(100)) as items:
+        assert list(items) == list(range(100))
+    with Prefetched(lambda: _numbers(100, fail_at=30)) as items:
+        seen = []
+        with pytest.raises(ValueError, match="bad record 30"):
+            seen.extend(items)
+    assert seen == list(range(30))
+
+
+def test_prefetched_stops_its_thread_when_the_consumer_stops() -> None:
+    closed = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    with Prefetched(endless) as items:
+        for i in items:
+            if i == 5:
+                break
+    assert closed.wait(5)
+
+
+def test_the_writer_raises_an_earlier_error() -> None:
+    written: list[int] = []
+
+    def write(item: int) -> None:
+        if item == 2:
+            raise OSError("disk full")
+        written.append(item)
+
+    with Writer(write) as writer, pytest.raises(OSError, match="disk full"):
+        for item in range(5):
+            writer.submit(item)
+        writer.finish()
+    assert written == [0, 1]
+
+
+def test_an_error_while_writing_stores_nothing(store: CorpusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(HEADER + "".join(row(i) for i in range(1, 101)))
+    from rrm.corpus import store as store_module
+
+    original = store_module.BatchWriter.add
+    calls = []
+
+    def failing(self: store_module.BatchWriter, chunk: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        original(self, chunk)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module.BatchWriter, "add", failing)
+    with pytest.raises(OSError, match="disk full"):
+        ingest(store, [str(path)], batch_size=30)
+    assert store.batches() == []
+    assert store.post_files() == []
+    assert [p.name for p in store.staging_dir.iterdir() if p.name != "duckdb-tmp"] == []
+
+
+def test_identifiers_and_times_lose_unicode_blanks_but_texts_keep_them(store: CorpusStore, tmp_path: Path) -> None:
+    """Blanks are trimmed in Arrow with the characters SQL ``trim`` removes (Unicode space separators)."""
+    path = tmp_path / "blanks.csv"
+    path.write_text(HEADER + f"\u3000 7\u00a0,\u2003u1 ,user_1,,, spaced text\u3000, {T0} ,\n"
+                    + "8,u2,user_2,,,iso,\u00a02020-11-27T04:26:10Z\u202f,\n", encoding="utf-8")
+    (batch,) = ingest(store, [str(path)]).batches
+    assert batch.stored == 2
+    with store.connect() as db:
+        rows = db.execute("SELECT post_id, account_id, text, epoch(created_at) FROM posts ORDER BY post_id").fetchall()
+    assert rows == [("7", "u1", " spaced text\u3000", T0), ("8", "u2", "iso", 1_606_451_170)]
