@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -21,8 +22,8 @@ def test_bulk_load_pages_like_add_and_refuses_a_known_version(tmp_path: Path) ->
     access = TaxiiAccess(Partner("P", "P", TLP.GREEN), True, False)
     first = store.page(access, COLLECTION, Filters(), 100, None)
     assert first.more and len(first.rows) == 100
-    rest = store.page(access, COLLECTION, Filters(added_after=first.rows[-1]["date_added"]), 1000, None)
-    assert len(rest.rows) == 150 and rest.rows[0]["seq"] == first.rows[-1]["seq"] + 1
+    rest = store.page(access, COLLECTION, Filters(added_after=first.rows[-1].date_added), 1000, None)
+    assert len(rest.rows) == 150 and rest.rows[0].seq == first.rows[-1].seq + 1
     with pytest.raises(InputError, match="already in the collection"):
         store.bulk_load(COLLECTION, [indicator(3, TLP.GREEN)])
 
@@ -49,3 +50,20 @@ def test_a_database_without_the_origin_column_is_upgraded(tmp_path: Path) -> Non
     store.add(COLLECTION, [indicator(1, TLP.GREEN)])
     assert [r.object_id for r in store.outgoing(COLLECTION, Partner("P", "P", TLP.GREEN), 0, 10)] == [
         indicator(1, None)["id"]]
+
+
+
+def test_a_partner_id_with_like_wildcards_matches_only_itself(tmp_path: Path) -> None:
+    """Recipients are matched with LIKE in SQL: '_' and '%' in a partner id must not act as wildcards."""
+    store = TaxiiStore(f"sqlite:///{tmp_path / 'taxii.sqlite'}")
+    store.create_collection(COLLECTION, "c")
+    store.add(COLLECTION, [indicator(1, TLP.RED, ["DE"]), indicator(2, TLP.AMBER_STRICT, ["D_%"])])
+
+    def names(partner_id: str) -> list[str]:
+        access = TaxiiAccess(Partner(partner_id, partner_id, TLP.RED), True, False)
+        return [json.loads(r.body)["name"] for r in store.page(access, COLLECTION, Filters(), None, None).rows]
+
+    assert names("DE") == ["Link-farm domain 1"]
+    assert names("D_") == [] and names("D%") == [] and names("%") == []
+    assert names("D_%") == ["Link-farm domain 2"]
+    store.close()

@@ -9,11 +9,15 @@ first, then all are stored in one transaction.
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Engine,
@@ -31,8 +35,8 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rrm.errors import InputError, NotFoundError
 from rrm.frameworks.tlp import TLP
@@ -47,12 +51,16 @@ from rrm.share.taxii.access import (
     object_tlp,
     verify_password,
 )
+from rrm.share.taxii.authcache import EpochCache, secret_digest
+from rrm.share.taxii.deliveries import Delivery, DeliveryLog
 from rrm.share.taxii.validate import checked_objects, checked_shape
 
-__all__ = ["AddResult", "Filters", "OutgoingRow", "Page", "TaxiiStore", "format_timestamp", "parse_timestamp"]
+__all__ = ["AddResult", "Filters", "OutgoingRow", "Page", "PageRow", "TaxiiStore", "format_timestamp",
+           "parse_timestamp"]
 
 MAX_PAGE = 1000
-_PAGE_COLUMNS = ("seq", "object_id", "version", "date_added", "body", "tlp", "spec_version")
+_EPOCH = "access_epoch"
+SQLITE_POOL_SIZE = 40  # as many as the server's threads (anyio's default limit), so none waits or reconnects
 
 
 def format_timestamp(microseconds: int) -> str:
@@ -84,19 +92,31 @@ class Filters:
     spec_versions: tuple[str, ...] = ()
 
 
+class PageRow(NamedTuple):
+    """One stored object version of a page; ``body`` is the object's JSON text as stored."""
+
+    seq: int
+    object_id: str
+    version: str
+    date_added: int  # microseconds since the epoch
+    body: str
+    tlp: str
+    spec_version: str
+
+
 @dataclass(frozen=True)
 class Page:
-    rows: list[dict[str, Any]] = field(default_factory=list)  # seq, object_id, version, date_added, body, tlp
+    rows: list[PageRow] = field(default_factory=list)
     more: bool = False
     next: str | None = None
 
     @property
     def first_added(self) -> str | None:
-        return format_timestamp(self.rows[0]["date_added"]) if self.rows else None
+        return format_timestamp(self.rows[0].date_added) if self.rows else None
 
     @property
     def last_added(self) -> str | None:
-        return format_timestamp(self.rows[-1]["date_added"]) if self.rows else None
+        return format_timestamp(self.rows[-1].date_added) if self.rows else None
 
 
 @dataclass(frozen=True)
@@ -128,11 +148,35 @@ class TaxiiStore:
     """The TAXII node's state in a SQL database (a SQLite file by default)."""
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = create_engine(url, future=True)
+        parsed = make_url(url)
+        on_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+        pool: dict[str, Any] = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE} if on_file else {}
+        self.engine: Engine = create_engine(url, future=True, **pool)
+        # reads that serve partners go through their own connections, read-only (query_only) on SQLite
+        self.reader: Engine = create_engine(url, future=True, **pool) if on_file else self.engine
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        t.metadata.create_all(self.engine)
-        self._upgrade()
+        if self.reader is not self.engine:
+            event.listen(self.reader, "connect", _sqlite_reader_pragmas)
+        self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        # reads of a local SQLite file in WAL mode never wait for a lock: an event loop may run them
+        # inline (no thread hop); a database server is reached from threads
+        self.inline_reads = on_file
+        for attempt in range(10):
+            try:
+                t.metadata.create_all(self.engine)
+                self._upgrade()
+                break
+            except OperationalError:  # another server worker created a table or index at the same moment
+                if attempt == 9:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        self._partners: EpochCache[Partner] = EpochCache()
+        self._rights: EpochCache[tuple[bool, bool]] = EpochCache()
+        self._deliveries = DeliveryLog(self.engine)
+        self._local = threading.local()
+        self._held: list[Any] = []  # the reader connections threads keep (SQLite), closed by close()
+        self._held_lock = threading.Lock()
 
     def _upgrade(self) -> None:
         """Bring a database made by an earlier RRM up to these tables (new columns and indexes)."""
@@ -142,9 +186,55 @@ class TaxiiStore:
                 db.execute(text(f"ALTER TABLE {t.objects.name} ADD COLUMN origin VARCHAR(64) NOT NULL DEFAULT 'local'"))
             for index in t.objects.indexes:
                 index.create(db, checkfirst=True)
+            db.execute(text(f"INSERT INTO {t.meta.name} (name, value) VALUES ('{_EPOCH}', 0) ON CONFLICT DO NOTHING"))
 
     def close(self) -> None:
+        """Commit the deliveries still queued, then close the connections."""
+        self._deliveries.close()
+        with self._held_lock:
+            held, self._held = self._held, []
+            self._local = threading.local()  # a later read (the store stays usable) opens a new connection
+        for connection in held:
+            connection.close()
         self.engine.dispose()
+        self.reader.dispose()
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A DBAPI cursor on a reader connection: the fast path of the requests partners make.
+
+        On SQLite each thread keeps its reader connection (a read holds no transaction once its rows
+        are fetched, and the connection's page and statement caches stay warm); elsewhere the
+        connection goes back to the pool after each use.
+        """
+        if self.inline_reads:
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = self._local.connection = self.reader.raw_connection()
+                with self._held_lock:
+                    self._held.append(connection)
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            return
+        raw = self.reader.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+
+    def access_epoch(self) -> int:
+        """The counter that every change to partners, credentials, rights or collections increments."""
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT value FROM {t.meta.name} WHERE name = {self._mark}", (_EPOCH,))
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
 
     # --- administration -------------------------------------------------------------------------
 
@@ -152,11 +242,13 @@ class TaxiiStore:
         with self.engine.begin() as db:
             if db.execute(select(t.collections.c.id).where(t.collections.c.id == collection_id)).first() is None:
                 db.execute(insert(t.collections).values(id=collection_id, title=title, description=description))
+                _bump_epoch(db)
 
     def add_partner(self, partner_id: str, name: str, max_tlp: TLP) -> Partner:
         with self.engine.begin() as db:
             db.execute(delete(t.partners).where(t.partners.c.id == partner_id))
             db.execute(insert(t.partners).values(id=partner_id, name=name, max_tlp=max_tlp.name))
+            _bump_epoch(db)
         return Partner(partner_id, name, max_tlp)
 
     def issue_api_key(self, partner_id: str) -> str:
@@ -164,7 +256,23 @@ class TaxiiStore:
         key = new_api_key()
         with self.engine.begin() as db:
             db.execute(insert(t.credentials).values(partner_id=partner_id, kind="key", lookup=key_lookup(key)))
+            _bump_epoch(db)
         return key
+
+    def revoke_key(self, key: str) -> bool:
+        """Withdraw one API key (it fails from the next request on, in every server process)."""
+        with self.engine.begin() as db:
+            removed = db.execute(delete(t.credentials).where(t.credentials.c.lookup == key_lookup(key),
+                                                             t.credentials.c.kind == "key")).rowcount
+            _bump_epoch(db)
+        return bool(removed)
+
+    def revoke_credentials(self, partner_id: str) -> int:
+        """Withdraw every API key and login of a partner; returns how many there were."""
+        with self.engine.begin() as db:
+            removed = db.execute(delete(t.credentials).where(t.credentials.c.partner_id == partner_id)).rowcount
+            _bump_epoch(db)
+        return int(removed or 0)
 
     def set_password(self, partner_id: str, username: str, password: str) -> None:
         with self.engine.begin() as db:
@@ -175,6 +283,7 @@ class TaxiiStore:
                     lookup=key_lookup("basic:" + username), secret_hash=hash_password(password),
                 )
             )
+            _bump_epoch(db)
 
     def grant(self, partner_id: str, collection_id: str, *, read: bool = True, write: bool = False) -> None:
         with self.engine.begin() as db:
@@ -183,19 +292,40 @@ class TaxiiStore:
             )
             db.execute(insert(t.rights).values(partner_id=partner_id, collection_id=collection_id, can_read=read,
                                                can_write=write))
+            _bump_epoch(db)
 
     # --- authentication and access --------------------------------------------------------------
 
     def partner_by_key(self, key: str) -> Partner | None:
+        """The partner an API key belongs to (cached per process for the current access epoch), or None."""
+        lookup = key_lookup(key)
+        epoch = self.access_epoch()
+        cached = self._partners.get(("key", lookup), epoch)
+        if cached is not None:
+            return cached
         with self.engine.connect() as db:
             row = db.execute(
                 select(t.partners.c.id, t.partners.c.name, t.partners.c.max_tlp)
                 .join(t.credentials, t.credentials.c.partner_id == t.partners.c.id)
-                .where(t.credentials.c.lookup == key_lookup(key), t.credentials.c.kind == "key")
+                .where(t.credentials.c.lookup == lookup, t.credentials.c.kind == "key")
             ).first()
-        return Partner(row.id, row.name, TLP[row.max_tlp]) if row else None
+        if row is None:
+            return None
+        partner = Partner(row.id, row.name, TLP[row.max_tlp])
+        self._partners.put(("key", lookup), partner, epoch)
+        return partner
+
+    def cached_login(self, username: str, password: str) -> Partner | None:
+        """The partner of a Basic login verified earlier in this process and access epoch, else None."""
+        return self._partners.get(("basic", secret_digest(username, password)), self.access_epoch())
 
     def partner_by_password(self, username: str, password: str) -> Partner | None:
+        """The partner of a Basic login; the scrypt check runs once per process and access epoch."""
+        digest = secret_digest(username, password)
+        epoch = self.access_epoch()
+        cached = self._partners.get(("basic", digest), epoch)
+        if cached is not None:
+            return cached
         with self.engine.connect() as db:
             row = db.execute(
                 select(t.credentials.c.partner_id, t.credentials.c.secret_hash).where(
@@ -204,7 +334,10 @@ class TaxiiStore:
             ).first()
         if row is None or not verify_password(password, row.secret_hash or ""):
             return None
-        return self.partner(row.partner_id)
+        partner = self.partner(row.partner_id)
+        if partner is not None:
+            self._partners.put(("basic", digest), partner, epoch)
+        return partner
 
     def partner(self, partner_id: str) -> Partner | None:
         with self.engine.connect() as db:
@@ -213,15 +346,21 @@ class TaxiiStore:
 
     def access(self, partner: Partner, collection_id: str) -> TaxiiAccess:
         """The partner's rights on a collection; ``NotFoundError`` when it may not read it or it does not exist."""
-        with self.engine.connect() as db:
-            row = db.execute(
-                select(t.rights.c.can_read, t.rights.c.can_write)
-                .join(t.collections, t.collections.c.id == t.rights.c.collection_id)
-                .where(t.rights.c.partner_id == partner.id, t.rights.c.collection_id == collection_id)
-            ).first()
-        if row is None or not (row.can_read or row.can_write):
+        epoch = self.access_epoch()
+        key = (partner.id, collection_id)
+        rights = self._rights.get(key, epoch)
+        if rights is None:
+            with self.engine.connect() as db:
+                row = db.execute(
+                    select(t.rights.c.can_read, t.rights.c.can_write)
+                    .join(t.collections, t.collections.c.id == t.rights.c.collection_id)
+                    .where(t.rights.c.partner_id == partner.id, t.rights.c.collection_id == collection_id)
+                ).first()
+            rights = (bool(row.can_read), bool(row.can_write)) if row is not None else (False, False)
+            self._rights.put(key, rights, epoch)
+        if not any(rights):
             raise NotFoundError(f"no collection {collection_id!r}")
-        return TaxiiAccess(partner, bool(row.can_read), bool(row.can_write))
+        return TaxiiAccess(partner, *rights)
 
     def collections_for(self, partner: Partner) -> list[dict[str, Any]]:
         with self.engine.connect() as db:
@@ -383,56 +522,31 @@ class TaxiiStore:
         self, access: TaxiiAccess, collection_id: str, filters: Filters, limit: int | None, after: str | None,
         object_id: str | None = None,
     ) -> Page:
-        """One page of the versions the filters select and the partner may receive, oldest added first."""
+        """One page of the versions the filters select and the partner may receive, oldest added first.
+
+        Runs as plain SQL on a reader connection (no query building per request): one keyset range on
+        ``seq`` over the collection's indexes, TLP and recipients checked in the query.
+        """
         size = min(limit or MAX_PAGE, MAX_PAGE)
-        o = t.objects.c
-        conditions: list[Any] = [o.collection_id == collection_id, self._tlp_condition(access.partner)]
-        if object_id is not None:
-            conditions.append(o.object_id == object_id)
-        if filters.ids:
-            conditions.append(o.object_id.in_(filters.ids))
-        if filters.types:
-            conditions.append(o.type.in_(filters.types))
-        if filters.spec_versions:
-            conditions.append(o.spec_version.in_(filters.spec_versions))
         lower = _decode_next(after) if after is not None else None
-        with self.engine.connect() as db:
+        with self._cursor() as cursor:
             if filters.added_after is not None:
                 # date_added grows with seq in a collection: one probe of the date index turns the
                 # filter into a seq bound, so the page is still a keyset range on seq.
-                conditions.append(o.date_added > filters.added_after)
-                first = db.execute(
-                    select(o.seq).where(o.collection_id == collection_id, o.date_added > filters.added_after)
-                    .order_by(o.date_added).limit(1)
-                ).scalar()
+                m = self._mark
+                cursor.execute(
+                    f"SELECT seq FROM {t.objects.name} WHERE collection_id = {m} AND date_added > {m} "
+                    "ORDER BY date_added LIMIT 1", (collection_id, filters.added_after))
+                first = cursor.fetchone()
                 if first is None:
                     return Page()
-                lower = max(lower if lower is not None else 0, first - 1)
-            rows = self._page_rows(db, conditions, filters, lower, size)
+                lower = max(lower if lower is not None else 0, int(first[0]) - 1)
+            sql, params = _page_query(self._mark, collection_id, access.partner, filters, object_id, lower, size)
+            cursor.execute(sql, params)
+            rows = list(map(PageRow._make, cursor.fetchall()))
         more = len(rows) > size
         rows = rows[:size]
-        return Page(rows, more, _encode_next(rows[-1]["seq"]) if more else None)
-
-    def _page_rows(self, db: Connection, conditions: list[Any], filters: Filters, lower: int | None,
-                   size: int) -> list[dict[str, Any]]:
-        o = t.objects.c
-        version_terms: list[Any] = []
-        exact = [v for v in filters.versions if v not in ("last", "first", "all")]
-        if "all" not in filters.versions:
-            if "last" in filters.versions:
-                version_terms.append(o.is_latest == true())
-            if "first" in filters.versions:
-                version_terms.append(o.is_first == true())
-            if exact:
-                version_terms.append(o.version.in_(exact))
-            conditions.append(or_(*version_terms) if version_terms else false())
-        if lower is not None:
-            conditions.append(o.seq > lower)
-        query = (
-            select(o.seq, o.object_id, o.version, o.date_added, o.body, o.tlp, o.spec_version)
-            .where(and_(*conditions)).order_by(o.seq).limit(size + 1)
-        )
-        return [dict(zip(_PAGE_COLUMNS, row, strict=True)) for row in db.execute(query)]
+        return Page(rows, more, _encode_next(rows[-1].seq) if more else None)
 
     def _tlp_condition(self, partner: Partner) -> Any:
         o = t.objects.c
@@ -474,13 +588,24 @@ class TaxiiStore:
         body: dict[str, Any] = json.loads(row.body)
         return body
 
-    def record_delivery(self, partner: Partner, collection_id: str, rows: list[dict[str, Any]]) -> None:
+    def record_delivery(self, partner: Partner, collection_id: str, rows: Sequence[PageRow]) -> None:
+        """Log what ``partner`` is about to receive; returns once the entry is committed (group commit)."""
+        self.submit_delivery(partner, collection_id, rows).result()
+
+    async def logged_delivery(self, partner: Partner, collection_id: str, rows: Sequence[PageRow]) -> None:
+        """``record_delivery`` for an event loop: awaits the commit without blocking the loop."""
+        if rows:
+            served = [(r.object_id, r.version, r.tlp) for r in rows]
+            await self._deliveries.logged(Delivery(format_timestamp(_now_us()), partner.id, collection_id, served))
+
+    def submit_delivery(self, partner: Partner, collection_id: str, rows: Sequence[PageRow]) -> Future[None]:
+        """Queue the log entry of what ``partner`` is about to receive; the future completes once committed."""
+        done: Future[None] = Future()
         if not rows:
-            return
-        served = [[r["object_id"], r["version"], r["tlp"]] for r in rows]
-        with self.engine.begin() as db:
-            db.execute(insert(t.deliveries).values(at=format_timestamp(_now_us()), partner_id=partner.id,
-                                                   collection_id=collection_id, objects=json.dumps(served)))
+            done.set_result(None)
+            return done
+        served = [(r.object_id, r.version, r.tlp) for r in rows]
+        return self._deliveries.submit(Delivery(format_timestamp(_now_us()), partner.id, collection_id, served))
 
     def deliveries(self, partner_id: str | None = None) -> list[dict[str, Any]]:
         query = select(t.deliveries).order_by(t.deliveries.c.id)
@@ -514,6 +639,63 @@ def _row(collection_id: str, obj: dict[str, Any], version: str, date_added: int,
     }
 
 
+def _tlp_sql(mark: str, partner: Partner) -> tuple[str, list[Any]]:
+    """The TLP 2.0 rule of ``access`` as SQL: the open levels of the agreement, or named as a recipient."""
+    open_levels = [tlp.name for tlp in TLP if tlp <= partner.max_tlp and tlp not in (TLP.AMBER_STRICT, TLP.RED)]
+    named = [TLP.AMBER_STRICT.name, TLP.RED.name]
+    escaped = f" {partner.id} ".replace("/", "//").replace("%", "/%").replace("_", "/_")
+    sql = (f"(tlp IN ({_marks(mark, open_levels)}) OR (tlp IN ({_marks(mark, named)}) "
+           f"AND recipients LIKE {mark} ESCAPE '/'))")
+    return sql, [*open_levels, *named, f"%{escaped}%"]
+
+
+def _marks(mark: str, values: Sequence[Any]) -> str:
+    return ", ".join([mark] * len(values))
+
+
+def _page_query(mark: str, collection_id: str, partner: Partner, filters: Filters, object_id: str | None,
+                lower: int | None, size: int) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of one page (``size`` + 1 rows, to know whether there are more)."""
+    tlp_sql, params = _tlp_sql(mark, partner)
+    where = [f"collection_id = {mark}", tlp_sql]
+    params.insert(0, collection_id)
+    if object_id is not None:
+        where.append(f"object_id = {mark}")
+        params.append(object_id)
+    for column, values in (("object_id", filters.ids), ("type", filters.types),
+                           ("spec_version", filters.spec_versions)):
+        if values:
+            where.append(f"{column} IN ({_marks(mark, values)})")
+            params.extend(values)
+    if filters.added_after is not None:
+        where.append(f"date_added > {mark}")
+        params.append(filters.added_after)
+    if "all" not in filters.versions:
+        terms = []
+        if "last" in filters.versions:
+            terms.append(f"is_latest = {mark}")
+            params.append(True)
+        if "first" in filters.versions:
+            terms.append(f"is_first = {mark}")
+            params.append(True)
+        exact = [v for v in filters.versions if v not in ("last", "first")]
+        if exact:
+            terms.append(f"version IN ({_marks(mark, exact)})")
+            params.extend(exact)
+        where.append("(" + " OR ".join(terms) + ")" if terms else "1 = 0")
+    if lower is not None:
+        where.append(f"seq > {mark}")
+        params.append(lower)
+    params.append(size + 1)
+    sql = (f"SELECT {', '.join(PageRow._fields)} FROM {t.objects.name} WHERE {' AND '.join(where)} "
+           f"ORDER BY seq LIMIT {mark}")
+    return sql, tuple(params)
+
+
+def _bump_epoch(db: Connection) -> None:
+    db.execute(update(t.meta).where(t.meta.c.name == _EPOCH).values(value=t.meta.c.value + 1))
+
+
 def _encode_next(seq: int) -> str:
     return f"s{seq}"
 
@@ -529,4 +711,11 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_reader_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA query_only=1")  # these connections serve partners: they can never write
     cursor.close()

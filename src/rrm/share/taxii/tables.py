@@ -19,6 +19,7 @@ __all__ = [
     "collections",
     "credentials",
     "deliveries",
+    "meta",
     "metadata",
     "objects",
     "partners",
@@ -111,6 +112,15 @@ deliveries = Table(
     Column("partner_id", String(64), nullable=False),
     Column("collection_id", String(64), nullable=False),
     Column("objects", Text, nullable=False),  # JSON list of [object_id, version, tlp]
+)
+
+# counters of the node; "access_epoch" grows with every change to partners, credentials, rights or
+# collections, so that each server process knows when its cache of verified credentials is stale
+meta = Table(
+    "taxii_meta",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 # --- sync with other nodes (rrm.share.sync); the secrets live in a 0600 file, never here ------------
