@@ -19,12 +19,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
+from typer.testing import CliRunner
 
+from rrm.cli.app import app
 from rrm.frameworks.tlp import TLP
 from rrm.share.taxii.authcache import EpochCache
 from rrm.share.taxii.deliveries import Delivery, DeliveryLog
 from rrm.share.taxii.store import TaxiiStore
 from rrm.web.app import create_app, taxii_database_url
+from rrm.workspace import Workspace
 from taxii_fixtures import COLLECTION, MEDIA, Node, build_node, indicator, serve
 
 OBJECTS = f"/api1/collections/{COLLECTION}/objects/"
@@ -198,3 +201,23 @@ def test_shutdown_closes_the_store_and_a_restart_serves_and_logs_again(node: Nod
         with TestClient(app) as test_client:
             assert test_client.get(OBJECTS, headers=bearer(node.keys["NGO"])).status_code == 200
     assert len(node.store.deliveries("NGO")) == 2
+
+
+def test_cli_revoke_withdraws_one_key_or_all(tmp_path: Path) -> None:
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    store = TaxiiStore(taxii_database_url(workspace))
+    store.add_partner("DE", "Germany", TLP.AMBER)
+    store.add_partner("FR", "France", TLP.AMBER)
+    first, second, other = store.issue_api_key("DE"), store.issue_api_key("DE"), store.issue_api_key("FR")
+    runner = CliRunner()
+    base = ["taxii", "revoke", "--workspace", str(workspace.root)]
+    refused = runner.invoke(app, [*base, "DE", "--key", other])  # FR's key cannot be revoked as DE's
+    assert refused.exit_code != 0 and "not a key of partner" in refused.output
+    assert store.partner_by_key(other) is not None
+    one = runner.invoke(app, [*base, "DE", "--json"], env={"RRM_REVOKE_KEY": first})
+    assert one.exit_code == 0, one.output
+    assert '"revoked": 1' in one.output
+    assert store.partner_by_key(first) is None and store.partner_by_key(second) is not None
+    everything = runner.invoke(app, [*base, "DE"])
+    assert everything.exit_code == 0 and "1 credential(s) of DE withdrawn" in everything.output
+    assert store.partner_by_key(second) is None and store.partner_by_key(other) is not None

@@ -31,6 +31,10 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes.", min=1)] = 1,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log/--no-access-log",
+        help="Log every HTTP request (uvicorn's access log; the delivery log records what partners received either way).",
+    )] = True,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Serve the RRM web application (TAXII 2.1 under /taxii2/ and /api1/) with uvicorn."""
@@ -38,7 +42,7 @@ def serve_command(
 
     os.environ["RRM_HOME"] = str(workspace_of(workspace).root)
     uvicorn.run("rrm.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+                log_level="info", access_log=access_log)
 
 
 @taxii_app.command("collection")
@@ -72,6 +76,33 @@ def key_command(partner_id: Annotated[str, typer.Argument()], workspace: Workspa
     if store.partner(partner_id) is None:
         raise InputError(f"no partner {partner_id!r}; add it with 'rrm taxii partner'")
     typer.echo(store.issue_api_key(partner_id))
+
+
+@taxii_app.command("revoke")
+def revoke_command(
+    partner_id: Annotated[str, typer.Argument(help="The partner whose credentials are withdrawn.")],
+    key: Annotated[str | None, typer.Option(
+        "--key", help="Withdraw only this API key (read from the RRM_REVOKE_KEY variable if unset and present).",
+        envvar="RRM_REVOKE_KEY", show_default=False,
+    )] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw a partner's credentials: one API key, or every key and login. Applies to the next request."""
+    store = _store(workspace)
+    if store.partner(partner_id) is None:
+        raise InputError(f"no partner {partner_id!r}", field="partner")
+    if key is not None:
+        owner = store.partner_by_key(key)
+        if owner is None or owner.id != partner_id:
+            raise InputError(f"that key is not a key of partner {partner_id!r}", field="key")
+        removed = int(store.revoke_key(key))
+    else:
+        removed = store.revoke_credentials(partner_id)
+    if as_json:
+        print_json({"partner": partner_id, "revoked": removed})
+    else:
+        console.print(f"{removed} credential(s) of {escape(partner_id)} withdrawn")
 
 
 @taxii_app.command("password")
