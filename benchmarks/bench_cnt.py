@@ -134,14 +134,27 @@ def scenario_as_cnt(posts: int, out: Path, seed: int) -> int:
 
 
 def bench_exact(folder: Path, posts: int, window: int, minimum: int) -> None:
-    data = folder / "exact.csv"
-    n = scenario_as_cnt(posts, data, seed=11)
-    database = folder / "exact.db"
-    preprocess = toolkit(database, "preprocess", str(data))
-    ingest_seconds, store = rrm_store(folder / "ws-exact", data)
-    print(f"\n1. co-reshare and exact co-text: {n:,} posts, window {window} s, minimum weight {minimum}")
-    print(f"  loading: toolkit preprocess {preprocess.wall:.2f} s ({preprocess.cpu:.2f} CPU s), "
-          f"RRM ingest {ingest_seconds.wall:.2f} s ({ingest_seconds.cpu:.2f} CPU s)")
+    work = folder / f"exact-{posts}"  # with --keep, a second run reuses the files and databases
+    database = work / "exact.db"
+    if (work / "ready").exists():
+        store = CorpusStore(Workspace.resolve(work / "ws").ensure())
+        n = int(store.connect().execute("SELECT count(*) FROM posts").fetchall()[0][0])
+        print(f"\n1. co-reshare and exact co-text: {n:,} posts, window {window} s, minimum weight {minimum}")
+        print(f"  loading: reusing {work}")
+    else:
+        work.mkdir(parents=True, exist_ok=True)
+        data = work / "exact.csv"
+        if not data.exists():
+            scenario_as_cnt(posts, data, seed=11)
+        database.unlink(missing_ok=True)
+        preprocess = toolkit(database, "preprocess", str(data))
+        shutil.rmtree(work / "ws", ignore_errors=True)
+        ingest_seconds, store = rrm_store(work / "ws", data)
+        n = int(store.connect().execute("SELECT count(*) FROM posts").fetchall()[0][0])
+        (work / "ready").touch()
+        print(f"\n1. co-reshare and exact co-text: {n:,} posts, window {window} s, minimum weight {minimum}")
+        print(f"  loading: toolkit preprocess {preprocess.wall:.2f} s ({preprocess.cpu:.2f} CPU s), "
+              f"RRM ingest {ingest_seconds.wall:.2f} s ({ingest_seconds.cpu:.2f} CPU s)")
     params = DetectionParams(
         window_seconds=window, min_co_actions=minimum, near_duplicate_threshold=None, max_accounts_per_object=None
     )

@@ -95,6 +95,9 @@ def main(argv: Iterator[str] | None = None) -> None:
     verdict = "within" if seconds < 300 and peak_gb() < 8 else "OUTSIDE"
     print(f"\n{posts:,} posts: {seconds:.0f} s and {peak_gb():.2f} GB peak, {verdict} the bounds of the goal "
           f"(10,000,000 posts in < 300 s and < 8 GB)")
+    if posts < 10_000_000:
+        print(f"linear extrapolation to 10,000,000 posts: {seconds * 10_000_000 / posts:.0f} s "
+              f"(the costs grow about linearly in posts; memory less than linearly)")
 
 
 if __name__ == "__main__":

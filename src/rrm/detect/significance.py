@@ -27,22 +27,30 @@ cut-off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import ACTION_SCHEMA, SOURCE, object_weights, pair_counts
+from rrm.detect.cooccur import object_weights, pair_counts_sql
 from rrm.detect.detectors.base import Observation
 from rrm.detect.model import NullModelReport
+from rrm.detect.nullcount import PairCounter
 from rrm.detect.params import DetectionParams
+from rrm.detect.shuffles import NullCorpora, dense_codes, shuffled_actions
 
-__all__ = ["SignificanceReport", "benjamini_hochberg", "permutation_q_values", "shuffled_actions", "test_edges"]
+__all__ = [
+    "NullTest", "SignificanceReport", "benjamini_hochberg", "permutation_q_values", "prepare_test", "shuffled_actions",
+    "test_edges",
+]
 
 _STRATA = 64
 _TIES = 1.0 + 1e-9  # p-values this close count as equal (the same weight summed in another order)
-_REPAIR_ROUNDS = 30
+_BATCH_ROWS = 12_000_000  # actions of the shuffled corpora counted in one query
 
 
 SignificanceReport = NullModelReport
@@ -87,127 +95,15 @@ def permutation_q_values(p_values: np.ndarray, null_p_values: np.ndarray, shuffl
     return q
 
 
-def _codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    encoded = pc.dictionary_encode(column)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    codes: np.ndarray = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return codes
-
-
-def _permuted_posts(
-    accounts: np.ndarray, objects: np.ndarray, posts: np.ndarray, block: np.ndarray, rng: np.random.Generator,
-    elsewhere: bool,
-) -> np.ndarray:
-    """For each action, the action whose account it receives: accounts permuted among the *posts* of each block.
-
-    All the actions of one post (its hashtags, its links) move together to the same new account, as
-    in the data. With ``elsewhere`` the permutation is repaired so that no post goes to an account that
-    acted on one of its objects in the data: a post whose new account collides swaps with a random
-    post of the same block when the swap leaves both without a collision; a few rounds of vectorised
-    swaps remove nearly all collisions (a block whose posts all share one object keeps its plain
-    permutation).
-    """
-    unit_of = np.unique(posts, return_inverse=True)[1]
-    first = np.full(int(unit_of.max()) + 1 if unit_of.size else 0, -1, dtype=np.int64)
-    first[unit_of[::-1]] = np.arange(unit_of.size)[::-1]  # the first action of each post
-    units = first.size
-    unit_block = block[first]
-    unit_account = accounts[first]
-    order = np.lexsort((rng.random(units), unit_block))
-    in_place = np.argsort(unit_block, kind="stable")
-    source = np.arange(units, dtype=np.int64)
-    source[in_place] = order
-    if elsewhere and units:
-        n_objects = int(objects.max()) + 1
-        acted = np.unique(accounts * n_objects + objects)
-        by_unit = np.argsort(unit_of, kind="stable")
-        counts = np.bincount(unit_of, minlength=units)
-        offsets = np.concatenate([[0], np.cumsum(counts)])
-
-        def collides(at: np.ndarray, src: np.ndarray) -> np.ndarray:
-            if at.size == 0:
-                return np.zeros(0, dtype=bool)
-            n = counts[at]
-            rows = by_unit[np.repeat(offsets[at], n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)]
-            keys = np.repeat(unit_account[src], n) * n_objects + objects[rows]
-            found = np.searchsorted(acted, keys)
-            hit = (found < acted.size) & (acted[np.minimum(found, acted.size - 1)] == keys)
-            return np.bincount(np.repeat(np.arange(at.size), n), weights=hit, minlength=at.size) > 0
-
-        starts = np.searchsorted(unit_block[in_place], unit_block, side="left")
-        sizes = np.searchsorted(unit_block[in_place], unit_block, side="right") - starts
-        bad = np.flatnonzero(collides(np.arange(units), source))
-        for _ in range(_REPAIR_ROUNDS):
-            if bad.size == 0:
-                break
-            partner = in_place[starts[bad] + (rng.random(bad.size) * sizes[bad]).astype(np.int64)]
-            ok = (partner != bad) & ~collides(bad, source[partner]) & ~collides(partner, source[bad])
-            i, j = bad[ok], partner[ok]
-            used = np.bincount(np.concatenate([i, j]), minlength=units)
-            single = (used[i] == 1) & (used[j] == 1)
-            i, j = i[single], j[single]
-            source[i], source[j] = source[j], source[i].copy()
-            bad = bad[collides(bad, source[bad])]
-    result: np.ndarray = first[source[unit_of]]
-    return result
-
-
-def shuffled_actions(
-    actions: pa.Table, model: str, rng: np.random.Generator, slot_us: int | None, block_us: int
-) -> pa.Table:
-    """One null corpus: the actions with accounts permuted among posts within time blocks of ``block_us``,
-    or each account's times shifted circularly.
-
-    The permutations move whole posts and leave the actions of ``SOURCE`` role in place (an author
-    keeps their posts; who reshares them is shuffled). ``permute-elsewhere`` also never gives a post to
-    an account that acted on one of its objects in the data (see ``_permuted_posts``). With ``slot_us``
-    the object is recomputed as the time slot of the shifted time (``sync-activity``).
-    """
-    account = actions.column("account")
-    t = actions.column("t").to_numpy()
-    objects = actions.column("object")
-    role = actions.column("role").to_numpy(zero_copy_only=False)
-    if model in ("permute-accounts", "permute-elsewhere"):
-        movable = np.flatnonzero(role != SOURCE)
-        source = np.arange(t.size, dtype=np.int64)
-        if movable.size:
-            local = _permuted_posts(
-                _codes(account)[movable], _codes(objects)[movable], _codes(actions.column("post"))[movable],
-                t[movable] // block_us, rng, model == "permute-elsewhere",
-            )
-            source[movable] = movable[local]
-        account = account.take(pa.array(source))
-    elif actions.num_rows:
-        start, span = int(t.min()), int(t.max() - t.min()) + 1
-        encoded = pc.dictionary_encode(account).combine_chunks()
-        offsets = rng.integers(0, span, size=len(encoded.dictionary))
-        t = start + (t - start + offsets[encoded.indices.to_numpy(zero_copy_only=False)]) % span
-    if slot_us is not None:
-        objects = pa.array(np.char.add("slot:", (t // slot_us).astype(str)), pa.string())
-    return pa.table(
-        {"account": account, "object": objects, "t": pa.array(t, pa.int64()), "post": actions.column("post"),
-         "role": actions.column("role")},
-        schema=ACTION_SCHEMA,
-    )
-
-
-def _bins(db: duckdb.DuckDBPyConnection, observation: Observation) -> tuple[pa.Array, np.ndarray]:
+def _bins(db: duckdb.DuckDBPyConnection, observation: Observation) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, activity bins) of the accounts with at least the minimum of actions."""
     unit = "post" if observation.by_post or observation.count_posts else "object"
     table = arrow_table(
         db,
         f"""SELECT account, floor(log2(count(DISTINCT {unit})))::INTEGER AS bin FROM {observation.actions}
             GROUP BY account HAVING count(DISTINCT {unit}) >= {observation.min_co_actions} ORDER BY account""",
     )
-    return table.column("account").combine_chunks(), table.column("bin").to_numpy().astype(np.int64)
-
-
-def _strata(pairs: pa.Table, accounts: pa.Array, bins: np.ndarray) -> np.ndarray:
-    ia = pc.index_in(pairs.column("account_a"), value_set=accounts).to_numpy(zero_copy_only=False)
-    ib = pc.index_in(pairs.column("account_b"), value_set=accounts).to_numpy(zero_copy_only=False)
-    ba, bb = bins[ia.astype(np.int64)], bins[ib.astype(np.int64)]
-    strata: np.ndarray = np.minimum(ba, bb) * _STRATA + np.maximum(ba, bb)
-    return strata
+    return table.column("account").to_numpy().astype(np.int64), table.column("bin").to_numpy().astype(np.int64)
 
 
 def _pairs_per_stratum(bins: np.ndarray) -> dict[int, int]:
@@ -233,64 +129,164 @@ def _tail_p(strata: np.ndarray, weights: np.ndarray, null: dict[int, np.ndarray]
     return np.minimum(p, 1.0)
 
 
+def _observed_strata(db: duckdb.DuckDBPyConnection, observation: Observation, bin_of: np.ndarray) -> np.ndarray:
+    """The stratum of every observed edge (edges name accounts; the dictionary gives their codes)."""
+    names = arrow_table(db, f"SELECT account FROM {observation.accounts} ORDER BY code").column("account")
+    edges = observation.edges
+    ia = pc.index_in(edges.column("account_a"), value_set=names).to_numpy(zero_copy_only=False)
+    ib = pc.index_in(edges.column("account_b"), value_set=names).to_numpy(zero_copy_only=False)
+    ba, bb = bin_of[ia.astype(np.int64)], bin_of[ib.astype(np.int64)]
+    strata: np.ndarray = np.where((ba >= 0) & (bb >= 0), np.minimum(ba, bb) * _STRATA + np.maximum(ba, bb), -1)
+    return strata
+
+
+NullCount = Callable[[], tuple[np.ndarray, np.ndarray]]
+"""Computes (stratum, weight) of every null edge between eligible accounts, over all the shuffled corpora."""
+
+
+def _null_job(
+    db: duckdb.DuckDBPyConnection, observation: Observation, params: DetectionParams, bin_of: np.ndarray
+) -> NullCount:
+    """What DuckDB must do for the null model, done now; the rest (numpy only) as a function to call later,
+    in any thread: (stratum, weight) of every null edge between eligible accounts, over all the shuffles.
+
+    The coded actions are read once. With a permutation null model, the candidate pairs of actions are
+    found once and every shuffle is counted in numpy (``rrm.detect.nullcount``); otherwise (the circular
+    shift moves times) each batch of shuffled corpora is one Arrow table with a ``shuffle`` column and
+    one DuckDB query counts the pairs of all of them. Only the edges that pass the minimum come back,
+    as strata and weights.
+    """
+    actions = arrow_table(
+        db, f"SELECT account, object, t, post, role FROM {observation.actions} ORDER BY t, account, object, post"
+    )  # a fixed order: the shuffles permute by position
+    accounts = actions.column("account").to_numpy().astype(np.int32)
+    t = actions.column("t").to_numpy()
+    posts = dense_codes(actions.column("post").to_numpy())
+    role = actions.column("role").to_numpy(zero_copy_only=False).astype(np.int8)
+    hashes = actions.column("object").to_numpy()
+    objects = dense_codes(hashes)
+    del actions
+    rng = np.random.default_rng([params.seed, sum(observation.behaviour.encode())])
+    slot_us = observation.window_us if observation.by_post else None
+    block_us = params.null_block_seconds * 1_000_000
+    shuffles = params.null_shuffles
+    if observation.null_model != "circular-shift" and not observation.by_post:
+        counter = PairCounter(
+            db, accounts, hashes, objects, posts, t, role, window_us=observation.window_us,
+            cap=params.max_accounts_per_object, seed=params.seed, min_co_actions=observation.min_co_actions,
+            count_posts=observation.count_posts, bin_of=bin_of,
+        )
+
+        def count() -> tuple[np.ndarray, np.ndarray]:
+            corpora = NullCorpora(accounts, objects, t, posts, role, observation.null_model, None, block_us)
+            counted = [counter.count(corpora.draw(rng)[0]) for _ in range(shuffles)]
+            return np.concatenate([c[0] for c in counted]), np.concatenate([c[1] for c in counted])
+
+        return count
+    corpora = NullCorpora(accounts, objects, t, posts, role, observation.null_model, slot_us, block_us)
+    batch = max(1, min(shuffles, _BATCH_ROWS // max(t.size, 1)))
+    eligible = np.flatnonzero(bin_of >= 0)
+    db.register("_null_bins", pa.table({"account": pa.array(eligible, pa.int32()),
+                                        "bin": pa.array(bin_of[eligible], pa.int64())}))
+    query = pair_counts_sql(
+        "_null_actions", "_null_weights", window_us=observation.window_us, min_co_actions=observation.min_co_actions,
+        cap=params.max_accounts_per_object, seed=params.seed, by_post=observation.by_post,
+        count_posts=observation.count_posts, key="shuffle",
+    )
+    strata: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    try:
+        for first in range(0, shuffles, batch):
+            drawn = [corpora.draw(rng) for _ in range(first, min(first + batch, shuffles))]
+            n = len(drawn)
+            table = pa.table({
+                "shuffle": pa.array(np.repeat(np.arange(first, first + n, dtype=np.int16), t.size)),
+                "account": pa.array(np.concatenate([d[0] for d in drawn]).astype(np.int32)),
+                "object": pa.array(np.concatenate([d[1] for d in drawn]).astype(np.int64)),
+                "t": pa.array(np.concatenate([d[2] for d in drawn]).astype(np.int64)),
+                "post": pa.array(np.tile(posts, n).astype(np.int32)),
+                "role": pa.array(np.tile(role, n)),
+            })
+            del drawn
+            db.register("_null_actions", table)
+            try:
+                object_weights(db, "_null_actions", "_null_weights", key="shuffle")
+                found = arrow_table(
+                    db,
+                    f"""SELECT least(ba.bin, bb.bin) * {_STRATA} + greatest(ba.bin, bb.bin) AS stratum, q.weight
+                        FROM ({query}) q JOIN _null_bins ba ON ba.account = q.account_a
+                                         JOIN _null_bins bb ON bb.account = q.account_b""",
+                )
+            finally:
+                db.unregister("_null_actions")
+            strata.append(found.column("stratum").to_numpy().astype(np.int64))
+            weights.append(found.column("weight").to_numpy())
+    finally:
+        db.unregister("_null_bins")
+        db.execute("DROP TABLE IF EXISTS _null_weights")
+    result = (np.concatenate(strata) if strata else np.empty(0, dtype=np.int64),
+              np.concatenate(weights) if weights else np.empty(0))
+    return lambda: result
+
+
+@dataclass(frozen=True)
+class NullTest:
+    """One behaviour's significance test, prepared: everything DuckDB had to do is done, and ``run`` (numpy
+    only, so it may run in another thread while DuckDB works on the next detector) does the rest."""
+
+    observation: Observation
+    params: DetectionParams
+    pairs_per_stratum: dict[int, int]
+    observed_strata: np.ndarray
+    null_count: NullCount
+
+    def run(self) -> tuple[pa.Table, SignificanceReport]:
+        """The observed edges with p- and q-values, and what the null model says about this behaviour."""
+        params, observation = self.params, self.observation
+        all_strata, all_weights = self.null_count()
+        order = np.lexsort((all_weights, all_strata))
+        all_strata, all_weights = all_strata[order], all_weights[order]  # the same for any order of the shuffles
+        null = {int(s): np.sort(all_weights[all_strata == s]) for s in np.unique(all_strata)}
+        edges = observation.edges
+        weights = edges.column("weight").to_numpy()
+        pairs = self.pairs_per_stratum
+        p = _tail_p(self.observed_strata, weights, null, pairs, params.null_shuffles)
+        null_p = _tail_p(all_strata, all_weights, null, pairs, params.null_shuffles)
+        q = permutation_q_values(p, null_p, params.null_shuffles)
+        significant = q <= params.fdr_q
+        p_threshold = float(p[significant].max()) if significant.any() else 0.0
+        expected = float((null_p <= p_threshold * _TIES).sum()) / params.null_shuffles if significant.any() else 0.0
+        tested = edges.set_column(5, "p_value", pa.array(p, pa.float64())).set_column(
+            6, "q_value", pa.array(q, pa.float64())
+        )
+        report = SignificanceReport(
+            behaviour=observation.behaviour,
+            null_model=observation.null_model,
+            pairs_tested=sum(pairs.values()),
+            edges=edges.num_rows,
+            significant_edges=int(significant.sum()),
+            p_threshold=p_threshold,
+            null_edges_mean=all_weights.size / params.null_shuffles,
+            expected_false_edges=expected,
+        )
+        return tested, report
+
+
+def prepare_test(db: duckdb.DuckDBPyConnection, observation: Observation, params: DetectionParams) -> NullTest:
+    """The DuckDB part of ``test_edges``; ``NullTest.run`` finishes it."""
+    eligible, bins = _bins(db, observation)
+    size = int(db.execute(f"SELECT count(*) FROM {observation.accounts}").fetchall()[0][0])
+    bin_of = np.full(size, -1, dtype=np.int64)
+    bin_of[eligible] = bins
+    return NullTest(
+        observation=observation, params=params, pairs_per_stratum=_pairs_per_stratum(bins),
+        observed_strata=_observed_strata(db, observation, bin_of),
+        null_count=_null_job(db, observation, params, bin_of),
+    )
+
+
 def test_edges(
     db: duckdb.DuckDBPyConnection, observation: Observation, params: DetectionParams
 ) -> tuple[pa.Table, SignificanceReport]:
     """The observed edges with p- and q-values, and what the null model says about this behaviour."""
-    accounts, bins = _bins(db, observation)
-    pairs_per_stratum = _pairs_per_stratum(bins)
-    m = sum(pairs_per_stratum.values())
-    actions = arrow_table(
-        db, f"SELECT account, object, t, post, role FROM {observation.actions} ORDER BY t, account, object, post"
-    ).cast(ACTION_SCHEMA)  # a fixed order: the shuffles permute by position
-    rng = np.random.default_rng([params.seed, sum(observation.behaviour.encode())])
-    slot_us = observation.window_us if observation.by_post else None
-    null_strata: list[np.ndarray] = []
-    null_weights: list[np.ndarray] = []
-    null_shuffle: list[np.ndarray] = []
-    for shuffle in range(params.null_shuffles):
-        db.register(
-            "_null_actions",
-            shuffled_actions(actions, observation.null_model, rng, slot_us, params.null_block_seconds * 1_000_000),
-        )
-        try:
-            object_weights(db, "_null_actions", "_null_weights")
-            found = pair_counts(
-                db, "_null_actions", "_null_weights", window_us=observation.window_us,
-                min_co_actions=observation.min_co_actions, cap=params.max_accounts_per_object,
-                seed=params.seed, by_post=observation.by_post, count_posts=observation.count_posts,
-            )
-        finally:
-            db.unregister("_null_actions")
-        found = found.filter(
-            pc.and_(pc.is_in(found.column("account_a"), value_set=accounts),
-                    pc.is_in(found.column("account_b"), value_set=accounts))
-        )
-        null_strata.append(_strata(found, accounts, bins))
-        null_weights.append(found.column("weight").to_numpy())
-        null_shuffle.append(np.full(found.num_rows, shuffle))
-    db.execute("DROP TABLE IF EXISTS _null_weights")
-    all_strata = np.concatenate(null_strata) if null_strata else np.empty(0, dtype=np.int64)
-    all_weights = np.concatenate(null_weights) if null_weights else np.empty(0)
-    null = {int(s): np.sort(all_weights[all_strata == s]) for s in np.unique(all_strata)}
-
-    edges = observation.edges
-    weights = edges.column("weight").to_numpy()
-    p = _tail_p(_strata(edges, accounts, bins), weights, null, pairs_per_stratum, params.null_shuffles)
-    null_p = _tail_p(all_strata, all_weights, null, pairs_per_stratum, params.null_shuffles)
-    q = permutation_q_values(p, null_p, params.null_shuffles)
-    significant = q <= params.fdr_q
-    p_threshold = float(p[significant].max()) if significant.any() else 0.0
-    expected = float((null_p <= p_threshold * _TIES).sum()) / params.null_shuffles if significant.any() else 0.0
-    tested = edges.set_column(5, "p_value", pa.array(p, pa.float64())).set_column(6, "q_value", pa.array(q, pa.float64()))
-    report = SignificanceReport(
-        behaviour=observation.behaviour,
-        null_model=observation.null_model,
-        pairs_tested=m,
-        edges=edges.num_rows,
-        significant_edges=int(significant.sum()),
-        p_threshold=p_threshold,
-        null_edges_mean=all_weights.size / params.null_shuffles,
-        expected_false_edges=expected,
-    )
-    return tested, report
+    return prepare_test(db, observation, params).run()

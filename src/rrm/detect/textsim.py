@@ -29,6 +29,9 @@ texts there are.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -52,6 +55,8 @@ _WS = r"[\t\n\x{0B}\f\r\x{1C}-\x{1F}\x{85}\p{Z}]"
 _WS_NOT_SPACE = r"[\t\n\x{0B}\f\r\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 """``_WS`` without the space: ``\\p{Z}`` is U+0020, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000."""
 _CHUNK_CHARS = 1 << 23  # code points per chunk: about 0.5 GB of temporary arrays at most
+_SLICE_TEXTS = 1 << 17  # texts whose full signatures (512 bytes each) exist at once, per thread
+_THREADS = min(2, os.cpu_count() or 1)
 _EMPTY = np.uint64(np.iinfo(np.uint64).max)
 _U64 = np.uint64
 
@@ -130,13 +135,15 @@ def minhash_signatures(texts: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarr
         return signatures
     key = _fmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
     lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+    # the UTF-8 bytes of all the texts, end to end, and where each text starts (one decode per chunk)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset : array.offset + n + 1].astype(np.int64)
+    data = memoryview(array.buffers()[2] or b"")
     ends = np.cumsum(lengths)
     begin = 0
     while begin < n:  # chunks of texts, each processed at once
         stop = int(np.searchsorted(ends, (ends[begin - 1] if begin else 0) + _CHUNK_CHARS, side="right"))
         stop = min(max(stop, begin + 1), n)
-        chunk = array.slice(begin, stop - begin)
-        points = np.frombuffer("".join(chunk.to_pylist()).encode("utf-32-le"), dtype=np.uint32)
+        points = np.frombuffer(bytes(data[offsets[begin] : offsets[stop]]).decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
         sizes = lengths[begin:stop]
         starts = np.cumsum(sizes) - sizes
         # a shingle starts at every position with SHINGLE characters left in its text (not in the last
@@ -177,6 +184,20 @@ def _band_keys(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
     return key
 
 
+def _sketch(signatures: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What LSH needs of ``signatures``: 16-bit fingerprints of the values (n × 64; two different
+    values agree by chance with probability 1/65,536), the bucket key of every band (bands × n) and
+    whether a row has any value."""
+    n, width = signatures.shape
+    fingerprints = np.empty((n, width), dtype=np.uint16)
+    for lo in range(0, n, 1 << 16):  # in slices: no second copy of the signatures
+        fingerprints[lo : lo + (1 << 16)] = _fmix64(signatures[lo : lo + (1 << 16)].copy()) >> _U64(48)
+    keys = np.stack([_band_keys(signatures, band, rows) for band in range(width // rows)]) if n else np.zeros(
+        (width // rows, 0), dtype=np.uint64
+    )
+    return fingerprints, keys, signatures[:, 0] != _EMPTY
+
+
 def lsh_components(signatures: np.ndarray, threshold: float, *, rows: int = _ROWS) -> np.ndarray:
     """For each row of ``signatures`` (MinHash, 64 values), the smallest row of its cluster.
 
@@ -186,13 +207,17 @@ def lsh_components(signatures: np.ndarray, threshold: float, *, rows: int = _ROW
     the pairs of a bucket), linked when the share of equal values reaches ``threshold``, and clusters
     are the connected components of the links. A row without any value (all ``2**64 - 1``) stays alone.
     """
-    n = signatures.shape[0]
+    return _components(*_sketch(signatures, rows), threshold)
+
+
+def _components(fingerprints: np.ndarray, keys: np.ndarray, usable: np.ndarray, threshold: float) -> np.ndarray:
+    """``lsh_components`` from ``_sketch``: candidates are compared on the fingerprints (a quarter of
+    the memory traffic of the values)."""
+    n = fingerprints.shape[0]
     docs = np.arange(n)
-    usable = signatures[:, 0] != _EMPTY
     sources: list[np.ndarray] = []
     targets: list[np.ndarray] = []
-    for band in range(signatures.shape[1] // rows):
-        key = _band_keys(signatures, band, rows)
+    for key in keys:
         order = np.argsort(key, kind="stable")  # ties in document order
         order = order[usable[order]]
         if order.size < 2:
@@ -207,7 +232,7 @@ def lsh_components(signatures: np.ndarray, threshold: float, *, rows: int = _ROW
         member, rep = member[candidates], rep[candidates]
         for lo in range(0, member.size, 1 << 18):  # bounded memory: 2^18 candidate pairs at a time
             m, r = member[lo : lo + (1 << 18)], rep[lo : lo + (1 << 18)]
-            similar = (signatures[m] == signatures[r]).mean(axis=1) >= threshold
+            similar = (fingerprints[m] == fingerprints[r]).sum(axis=1) >= threshold * fingerprints.shape[1] - 1e-9
             sources.append(m[similar])
             targets.append(r[similar])
     if not sources:
@@ -236,7 +261,19 @@ def _smallest_of_component(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def near_duplicate_representatives(texts: pa.Array | pa.ChunkedArray, *, threshold: float, seed: int) -> np.ndarray:
     """For distinct ``texts`` sorted in ascending order, the index of each one's cluster representative
     (the smallest text of its cluster of near-duplicates)."""
-    return lsh_components(minhash_signatures(texts, seed), threshold)
+    n = len(texts)
+    fingerprints = np.empty((n, _BINS), dtype=np.uint16)
+    keys = np.empty((_BANDS, n), dtype=np.uint64)
+    usable = np.empty(n, dtype=bool)
+
+    def sketch(lo: int) -> None:  # the signatures of one slice at a time: 256 bytes a text remain
+        hi = min(lo + _SLICE_TEXTS, n)
+        fingerprints[lo:hi], keys[:, lo:hi], usable[lo:hi] = _sketch(minhash_signatures(texts.slice(lo, hi - lo), seed), _ROWS)
+
+    # slices are independent and numpy releases the GIL in its loops: two threads use both cores
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        list(pool.map(sketch, range(0, n, _SLICE_TEXTS)))
+    return _components(fingerprints, keys, usable, threshold)
 
 
 def signatures_from_minima(doc: np.ndarray, bins: np.ndarray, minima: np.ndarray, n_docs: int) -> np.ndarray:

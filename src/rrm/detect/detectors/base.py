@@ -43,7 +43,8 @@ class Observation:
     behaviour: str
     edges: pa.Table
     evidence: pa.Table
-    actions: str  # name of the temporary table of actions (``ACTION_SCHEMA``)
+    actions: str  # name of the temporary table of coded actions (``CODED_SCHEMA``)
+    accounts: str  # name of the temporary table (code, account) that decodes their accounts
     weights: str  # name of the temporary table of object weights
     window_us: int
     min_co_actions: int
@@ -80,13 +81,26 @@ class ActionDetector(ABC):
         (and role, for a ``directed`` detector)."""
 
     def observe(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> Observation:
-        actions, weights, matches = (_table_name(self.name, k) for k in ("actions", "weights", "matches"))
+        raw, actions, accounts, weights, matches = (
+            _table_name(self.name, k) for k in ("raw", "actions", "accounts", "weights", "matches")
+        )
         role = "role::TINYINT" if self.directed else f"{PEER}::TINYINT"
         db.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {actions} AS
+            f"""CREATE OR REPLACE TEMP TABLE {raw} AS
                 SELECT account::VARCHAR AS account, object::VARCHAR AS object, t::BIGINT AS t, post::VARCHAR AS post,
                        {role} AS role
                 FROM ({self.actions_sql(db, params)}) WHERE object IS NOT NULL AND object <> ''"""
+        )
+        # integer codes: accounts by rank (so codes compare as names do), objects and posts by hash
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {accounts} AS
+                SELECT (row_number() OVER (ORDER BY account) - 1)::INTEGER AS code, account
+                FROM (SELECT DISTINCT account FROM {raw})"""
+        )
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {actions} AS
+                SELECT a.code AS account, hash(r.object) AS object, r.t, hash(r.post) AS post, r.role
+                FROM {raw} r JOIN {accounts} a USING (account)"""
         )
         object_weights(db, actions, weights)
         window_us = params.window_for(self.name) * 1_000_000
@@ -96,10 +110,25 @@ class ActionDetector(ABC):
             cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
             count_posts=self.count_posts,
         )
+        names = arrow_table(db, f"SELECT account FROM {accounts} ORDER BY code").column("account").combine_chunks()
+        pairs = pairs.set_column(0, "account_a", names.take(pairs.column("account_a")))
+        pairs = pairs.set_column(1, "account_b", names.take(pairs.column("account_b")))
         edges = untested_edges(self.name, pairs)
+        object_names = "_posts" if self.by_post else "_objects"  # with by_post, the object of a match is a post
         found = arrow_table(
             db,
-            f"""SELECT account_a, account_b, object, post_a, post_b, t_a, t_b FROM {matches}
+            f"""WITH needed_objects AS (SELECT DISTINCT object AS code FROM {matches}),
+                needed_posts AS (SELECT post_a AS code FROM {matches} UNION SELECT post_b FROM {matches}),
+                _objects AS (SELECT hash(object) AS code, min(object) AS name FROM {raw}
+                             WHERE hash(object) IN (SELECT code FROM needed_objects) GROUP BY 1),
+                _posts AS (SELECT hash(post) AS code, min(post) AS name FROM {raw}
+                           WHERE hash(post) IN (SELECT code FROM needed_posts UNION ALL SELECT code FROM needed_objects)
+                           GROUP BY 1)
+                SELECT da.account AS account_a, db.account AS account_b, o.name AS object,
+                       pa.name AS post_a, pb.name AS post_b, m.t_a, m.t_b
+                FROM {matches} m JOIN {accounts} da ON da.code = m.account_a JOIN {accounts} db ON db.code = m.account_b
+                     JOIN {object_names} o ON o.code = m.object
+                     JOIN _posts pa ON pa.code = m.post_a JOIN _posts pb ON pb.code = m.post_b
                 ORDER BY account_a, account_b, t_a, object""",
         )
         m = found.num_rows
@@ -118,8 +147,9 @@ class ActionDetector(ABC):
             schema=EVIDENCE_SCHEMA,
         )
         db.execute(f"DROP TABLE IF EXISTS {matches}")
+        db.execute(f"DROP TABLE IF EXISTS {raw}")
         return Observation(
-            behaviour=self.name, edges=edges, evidence=evidence, actions=actions, weights=weights,
+            behaviour=self.name, edges=edges, evidence=evidence, actions=actions, accounts=accounts, weights=weights,
             window_us=window_us, min_co_actions=minimum, by_post=self.by_post,
             null_model=self.null_model or params.null_model, count_posts=self.count_posts,
         )
