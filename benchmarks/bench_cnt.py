@@ -133,7 +133,7 @@ def scenario_as_cnt(posts: int, out: Path, seed: int) -> int:
     return written
 
 
-def bench_exact(folder: Path, posts: int, window: int, minimum: int) -> None:
+def bench_exact(folder: Path, posts: int, window: int, minimum: int, text_window: int) -> None:
     work = folder / f"exact-{posts}"  # with --keep, a second run reuses the files and databases
     database = work / "exact.db"
     if (work / "ready").exists():
@@ -158,12 +158,13 @@ def bench_exact(folder: Path, posts: int, window: int, minimum: int) -> None:
     params = DetectionParams(
         window_seconds=window, min_co_actions=minimum, near_duplicate_threshold=None, max_accounts_per_object=None
     )
-    common = ["--time_window", str(window), "--min_edge_weight", str(minimum), "--n_cpus", "2"]
-    for network, detector in (("co_retweet", "co-reshare"), ("co_tweet", "co-text")):
+    for network, detector, seconds_window in (("co_retweet", "co-reshare", window), ("co_tweet", "co-text", text_window)):
+        common = ["--time_window", str(seconds_window), "--min_edge_weight", str(minimum), "--n_cpus", "2"]
         seconds = toolkit(database, "compute", network, *common)
-        rrm_seconds, pairs = rrm_edges(store, detector, params)
+        rrm_seconds, pairs = rrm_edges(store, detector, params.with_changes(window_seconds=seconds_window))
         theirs = toolkit_pairs(database, network)
-        line(detector, seconds, rrm_seconds, 10, f"; pairs: toolkit {len(theirs):,}, RRM {len(pairs):,}")
+        line(detector, seconds, rrm_seconds, 10,
+             f"; window {seconds_window} s; pairs: toolkit {len(theirs):,}, RRM {len(pairs):,}, both {len(theirs & pairs):,}")
 
 
 # --- 2. near-duplicate text ------------------------------------------------------------------------
@@ -311,6 +312,7 @@ def main(argv: Iterator[str] | None = None) -> None:
     parser.add_argument("--only", default="reshare,text,near,scale", help="comma-separated parts to run")
     parser.add_argument("--posts", type=int, default=300_000, help="posts for co-reshare and exact co-text")
     parser.add_argument("--window", type=int, default=60, help="time window in seconds")
+    parser.add_argument("--text-window", type=int, help="time window of the exact co-text comparison (default: --window)")
     parser.add_argument("--min-weight", type=int, default=2, help="minimum edge weight (co-actions)")
     parser.add_argument("--near-posts", type=int, default=20_000, help="posts for the near-duplicate comparison")
     parser.add_argument("--near-rate", type=float, default=8.0, help="posts a second in the near-duplicate set")
@@ -329,7 +331,7 @@ def main(argv: Iterator[str] | None = None) -> None:
     print(f"RRM vs coordination-network-toolkit, {os.cpu_count()} CPUs, load average {load}, work folder {folder}")
     try:
         if parts & {"reshare", "text"}:
-            bench_exact(folder, args.posts, args.window, args.min_weight)
+            bench_exact(folder, args.posts, args.window, args.min_weight, args.text_window or args.window)
         if "near" in parts:
             bench_near(folder, args.near_posts, args.window, args.threshold, args.near_rate)
         if "scale" in parts:
