@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rrm.corpus import CorpusStore
@@ -21,6 +23,19 @@ def shared_data(relative: str) -> Path:
             pytest.fail(f"CI must have the shared data set {path}")
         pytest.skip(f"shared data {relative} is not here (expected in {SHARED_DATA})")
     return path
+
+
+def subsample_csv(source: Path, target: Path, share: float, seed: int) -> Path:
+    """Each data row of the CSV ``source`` kept with probability ``share`` (the header always), in ``target``."""
+    rng = np.random.default_rng(seed)
+    with source.open(newline="", encoding="utf-8") as handle, target.open("w", newline="", encoding="utf-8") as out:
+        reader = csv.reader(handle)
+        writer = csv.writer(out)
+        writer.writerow(next(reader))
+        for row in reader:
+            if rng.random() < share:
+                writer.writerow(row)
+    return target
 
 
 @pytest.fixture

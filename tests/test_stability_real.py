@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-import numpy as np
-
-from conftest import shared_data
+from conftest import shared_data, subsample_csv
 from rrm.corpus import CorpusStore, ingest
 from rrm.detect import DetectionParams, detect
 from rrm.workspace import Workspace
-
-
-def _subsample(source: Path, target: Path, share: float, seed: int) -> Path:
-    """Each row of ``source`` kept with probability ``share`` (the header always)."""
-    rng = np.random.default_rng(seed)
-    with source.open(newline="", encoding="utf-8") as handle, target.open("w", newline="", encoding="utf-8") as out:
-        reader = csv.reader(handle)
-        writer = csv.writer(out)
-        writer.writerow(next(reader))
-        for row in reader:
-            if rng.random() < share:
-                writer.writerow(row)
-    return target
 
 
 def _flagged(path: Path, workspace: Path) -> set[str]:
@@ -43,7 +27,7 @@ def test_german_election_findings_are_stable_under_resampling(tmp_path: Path) ->
     full = _flagged(source, tmp_path / "full")
     assert len(full) >= 300
     for seed in (1, 2):
-        sample = _flagged(_subsample(source, tmp_path / f"s{seed}.csv", 0.9, seed), tmp_path / f"s{seed}")
+        sample = _flagged(subsample_csv(source, tmp_path / f"s{seed}.csv", 0.9, seed), tmp_path / f"s{seed}")
         jaccard = len(full & sample) / len(full | sample)
         contained = len(full & sample) / len(sample)
         print(f"seed {seed}: full {len(full)}, subsample {len(sample)}, Jaccard {jaccard:.3f}, "
