@@ -87,8 +87,8 @@ class ActionDetector(ABC):
         role = "role::TINYINT" if self.directed else f"{PEER}::TINYINT"
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {raw} AS
-                SELECT account::VARCHAR AS account, object::VARCHAR AS object, t::BIGINT AS t, post::VARCHAR AS post,
-                       {role} AS role
+                SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
+                       t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code, {role} AS role
                 FROM ({self.actions_sql(db, params)}) WHERE object IS NOT NULL AND object <> ''"""
         )
         # integer codes: accounts by rank (so codes compare as names do), objects and posts by hash
@@ -99,7 +99,7 @@ class ActionDetector(ABC):
         )
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {actions} AS
-                SELECT a.code AS account, hash(r.object) AS object, r.t, hash(r.post) AS post, r.role
+                SELECT a.code AS account, r.object_code AS object, r.t, r.post_code AS post, r.role
                 FROM {raw} r JOIN {accounts} a USING (account)"""
         )
         object_weights(db, actions, weights)
@@ -119,10 +119,10 @@ class ActionDetector(ABC):
             db,
             f"""WITH needed_objects AS (SELECT DISTINCT object AS code FROM {matches}),
                 needed_posts AS (SELECT post_a AS code FROM {matches} UNION SELECT post_b FROM {matches}),
-                _objects AS (SELECT hash(object) AS code, min(object) AS name FROM {raw}
-                             WHERE hash(object) IN (SELECT code FROM needed_objects) GROUP BY 1),
-                _posts AS (SELECT hash(post) AS code, min(post) AS name FROM {raw}
-                           WHERE hash(post) IN (SELECT code FROM needed_posts UNION ALL SELECT code FROM needed_objects)
+                _objects AS (SELECT object_code AS code, min(object) AS name FROM {raw}
+                             WHERE object_code IN (SELECT code FROM needed_objects) GROUP BY 1),
+                _posts AS (SELECT post_code AS code, min(post) AS name FROM {raw}
+                           WHERE post_code IN (SELECT code FROM needed_posts UNION ALL SELECT code FROM needed_objects)
                            GROUP BY 1)
                 SELECT da.account AS account_a, db.account AS account_b, o.name AS object,
                        pa.name AS post_a, pb.name AS post_b, m.t_a, m.t_b
