@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["KeySet"]
+__all__ = ["GOLDEN", "KeySet"]
 
 _EMPTY = np.int64(-1)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+"""Fibonacci hashing's multiplier (2^64 / golden ratio): spreads integer keys over the top bits."""
 
 
 class KeySet:
@@ -31,7 +32,7 @@ class KeySet:
             pending, position = pending[left], (position[left] + 1) & self.mask
 
     def _slot(self, keys: np.ndarray) -> np.ndarray:
-        mixed = keys.astype(np.uint64) * _GOLDEN
+        mixed = keys.astype(np.uint64) * GOLDEN
         slots: np.ndarray = (mixed >> np.uint64(64 - self.bits)).astype(np.int64)
         return slots
 

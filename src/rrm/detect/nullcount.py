@@ -26,11 +26,12 @@ import pyarrow as pa
 
 from rrm._duckdb import arrow_table
 from rrm.detect.cooccur import AMPLIFIER, PEER, SOURCE
+from rrm.detect.keyset import GOLDEN
 
-__all__ = ["PairCounter"]
+__all__ = ["STRATA", "PairCounter"]
 
-_STRATA = 64
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+STRATA = 64
+"""Activity bins of accounts; a pair's stratum is ``low bin * STRATA + high bin``."""
 
 
 def _repeated(key: np.ndarray, minimum: int) -> np.ndarray:
@@ -40,7 +41,7 @@ def _repeated(key: np.ndarray, minimum: int) -> np.ndarray:
         return keep
     bits = max(8, int(np.ceil(np.log2(key.size))) + 1)
     for salt in (0, 1):  # two hashed bincounts drop most of the keys seen fewer times, in linear time
-        mixed = (key[keep].astype(np.uint64) + np.uint64(salt)) * _GOLDEN
+        mixed = (key[keep].astype(np.uint64) + np.uint64(salt)) * GOLDEN
         bucket = (mixed >> np.uint64(64 - bits)).astype(np.int64)
         counts = np.bincount(bucket, minlength=1 << bits)
         keep[np.flatnonzero(keep)[counts[bucket] < minimum]] = False
@@ -105,7 +106,7 @@ class PairCounter:
         n = max(self.n_accounts, int(account.max()) + 1)
         cells, cell_of = np.unique(self.big_objects * n + account, return_inverse=True)  # (object, account)
         cell_object = cells // n
-        mixed = ((cells.astype(np.uint64) + np.uint64(self.seed)) * _GOLDEN) ^ (cells.astype(np.uint64) >> np.uint64(29))
+        mixed = ((cells.astype(np.uint64) + np.uint64(self.seed)) * GOLDEN) ^ (cells.astype(np.uint64) >> np.uint64(29))
         order = np.lexsort((mixed, cell_object))  # by object, then at random
         starts = np.searchsorted(cell_object[order], cell_object[order], side="left")
         rank = np.empty(cells.size, dtype=np.int64)
@@ -153,7 +154,7 @@ class PairCounter:
             weight = np.bincount(pair_of[once], weights=w[once], minlength=pair.size)
         passed = co >= self.minimum
         lo_bin, hi_bin = self.bin_of[pair[passed] // self.n_accounts], self.bin_of[pair[passed] % self.n_accounts]
-        stratum = np.minimum(lo_bin, hi_bin) * _STRATA + np.maximum(lo_bin, hi_bin)
+        stratum = np.minimum(lo_bin, hi_bin) * STRATA + np.maximum(lo_bin, hi_bin)
         return stratum.astype(np.int64), weight[passed].astype(np.float64)
 
 

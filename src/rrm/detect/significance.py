@@ -39,7 +39,7 @@ from rrm._duckdb import arrow_table
 from rrm.detect.cooccur import object_weights, pair_counts_sql
 from rrm.detect.detectors.base import Observation
 from rrm.detect.model import NullModelReport
-from rrm.detect.nullcount import PairCounter
+from rrm.detect.nullcount import STRATA, PairCounter
 from rrm.detect.params import DetectionParams
 from rrm.detect.shuffles import NullCorpora, dense_codes, shuffled_actions
 
@@ -48,7 +48,6 @@ __all__ = [
     "test_edges",
 ]
 
-_STRATA = 64
 _TIES = 1.0 + 1e-9  # p-values this close count as equal (the same weight summed in another order)
 _BATCH_ROWS = 12_000_000  # actions of the shuffled corpora counted in one query
 
@@ -107,13 +106,13 @@ def _bins(db: duckdb.DuckDBPyConnection, observation: Observation) -> tuple[np.n
 
 
 def _pairs_per_stratum(bins: np.ndarray) -> dict[int, int]:
-    counts = np.bincount(bins, minlength=_STRATA) if bins.size else np.zeros(_STRATA, dtype=np.int64)
+    counts = np.bincount(bins, minlength=STRATA) if bins.size else np.zeros(STRATA, dtype=np.int64)
     result: dict[int, int] = {}
     for i in np.flatnonzero(counts):
         for j in np.flatnonzero(counts):
             if j < i:
                 continue
-            result[int(i) * _STRATA + int(j)] = int(counts[i] * (counts[i] - 1) // 2 if i == j else counts[i] * counts[j])
+            result[int(i) * STRATA + int(j)] = int(counts[i] * (counts[i] - 1) // 2 if i == j else counts[i] * counts[j])
     return result
 
 
@@ -136,7 +135,7 @@ def _observed_strata(db: duckdb.DuckDBPyConnection, observation: Observation, bi
     ia = pc.index_in(edges.column("account_a"), value_set=names).to_numpy(zero_copy_only=False)
     ib = pc.index_in(edges.column("account_b"), value_set=names).to_numpy(zero_copy_only=False)
     ba, bb = bin_of[ia.astype(np.int64)], bin_of[ib.astype(np.int64)]
-    strata: np.ndarray = np.where((ba >= 0) & (bb >= 0), np.minimum(ba, bb) * _STRATA + np.maximum(ba, bb), -1)
+    strata: np.ndarray = np.where((ba >= 0) & (bb >= 0), np.minimum(ba, bb) * STRATA + np.maximum(ba, bb), -1)
     return strata
 
 
@@ -213,7 +212,7 @@ def _null_job(
                 object_weights(db, "_null_actions", "_null_weights", key="shuffle")
                 found = arrow_table(
                     db,
-                    f"""SELECT least(ba.bin, bb.bin) * {_STRATA} + greatest(ba.bin, bb.bin) AS stratum, q.weight
+                    f"""SELECT least(ba.bin, bb.bin) * {STRATA} + greatest(ba.bin, bb.bin) AS stratum, q.weight
                         FROM ({query}) q JOIN _null_bins ba ON ba.account = q.account_a
                                          JOIN _null_bins bb ON bb.account = q.account_b""",
                 )

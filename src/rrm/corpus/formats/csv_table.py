@@ -166,8 +166,7 @@ class _LineCounter(io.RawIOBase):
         data = self._inner.read(size)
         if data:
             edge = self._tail + data[:2]  # a blank line may straddle two reads
-            if (b"\x00" in data or b"\n\n" in data or b"\n\n" in edge or b"\n\r\n" in edge
-                    or (b"\r" in data and b"\n\r\n" in data)):
+            if b"\x00" in data or b"\n\n" in data or b"\n\r\n" in data or b"\n\n" in edge or b"\n\r\n" in edge:
                 self.flagged = True
             self.newlines += data.count(b"\n")
             self._tail = (self._tail + data)[-2:]
