@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import sqlite3
@@ -107,13 +109,44 @@ def server(command: list[str], probe: str, env: dict[str, str] | None = None) ->
 
 @contextmanager
 def rrm_server(workspace: Workspace, workers: int) -> Iterator[tuple[str, int]]:
-    """A uvicorn server of ``workers`` processes (uvloop and httptools when installed): (base URL, pid)."""
+    """``rrm serve`` with ``workers`` processes (uvloop and httptools when installed): (base URL, pid).
+
+    Run as in production: with several workers, each has its own SO_REUSEPORT listening socket.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "uvicorn", "--factory", "rrm.web.app:app_from_environment", "--host",
-               "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    command = [sys.executable, "-c", "from rrm.cli.app import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--no-access-log", "--workspace", str(workspace.root)]
     with server(command, base + "/taxii2/", {"RRM_HOME": str(workspace.root)}) as pid:
+        deadline = time.monotonic() + 60
+        while listening_sockets(port) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)  # the first worker up answers already: wait for every worker's socket
         yield base, pid
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on ``port`` (Linux /proc; the number of workers when each has its own)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                count += int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A"
+    return count
+
+
+def connection_split(port: int, pid: int) -> list[int]:
+    """Established connections on ``port`` per worker process of the server ``pid`` (``ss``; [] without it)."""
+    ss = shutil.which("ss")
+    if ss is None:
+        return []
+    output = subprocess.run([ss, "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                            text=True).stdout
+    counts: dict[str, int] = {}
+    for worker in re.findall(r"pid=(\d+)", output):
+        if worker != str(pid):
+            counts[worker] = counts.get(worker, 0) + 1
+    return sorted(counts.values())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -153,8 +186,11 @@ end
 
 
 def wrk_pages(base: str, key: str, specs: list[dict[str, str]], readers: int, seconds: float,
-              folder: Path) -> dict[str, float] | None:
-    """``readers`` connections of ``wrk`` paging for ``seconds``; None when wrk is not installed."""
+              folder: Path, server_pid: int | None = None) -> dict[str, Any] | None:
+    """``readers`` connections of ``wrk`` paging for ``seconds``; None when wrk is not installed.
+
+    With ``server_pid``, the connections per worker process are counted halfway through (``split``).
+    """
     wrk = shutil.which("wrk")
     if wrk is None:
         return None
@@ -164,13 +200,20 @@ def wrk_pages(base: str, key: str, specs: list[dict[str, str]], readers: int, se
     script.write_text(WRK_SCRIPT % (queries, path))
     command = [wrk, "-t1", f"-c{readers}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(script),
                "-H", f"Authorization: Bearer {key}", "-H", f"Accept: {MEDIA}", base]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        split: list[int] = []
+        if server_pid is not None:
+            time.sleep(max(1, round(seconds)) / 2)
+            split = connection_split(int(base.rsplit(":", 1)[1]), server_pid)
+        output = process.communicate()[0]
+    if process.returncode:
+        raise RuntimeError(f"wrk failed ({process.returncode}): {output}")
     line = next(row for row in output.splitlines() if row.startswith("RESULT "))
     requests, errors, duration_us, p50_us, p99_us = (int(v) for v in line.split()[1:])
     if errors:
         raise RuntimeError(f"wrk: {errors} of {requests} requests failed or were not 200:\n{output}")
     return {"p50": p50_us / 1000, "p99": p99_us / 1000, "pages_s": requests / (duration_us / 1e6),
-            "requests": requests}
+            "requests": requests, "split": split}
 
 
 def make_node(root: Path) -> tuple[Workspace, TaxiiStore, str]:
@@ -295,7 +338,8 @@ def bench_size(size: int, folder: Path, workers: int, requests: int, seconds: fl
         asyncio.run(read_pages(base, key, spec_params, 4, 40))  # warm up every worker
         for readers in (1, 50):
             cpu = cpu_seconds(pid)
-            figures = wrk_pages(base, key, spec_params, readers, seconds if readers > 1 else seconds / 2, root)
+            figures = wrk_pages(base, key, spec_params, readers, seconds if readers > 1 else seconds / 2, root,
+                                server_pid=pid if readers > 1 else None)
             if figures is not None:
                 figures["cpu_ms"] = (cpu_seconds(pid) - cpu) * 1000 / figures["requests"]
                 result["http"][readers] = {**figures, "client": "wrk"}
@@ -327,8 +371,9 @@ def bench_size(size: int, folder: Path, workers: int, requests: int, seconds: fl
         if client == "httpx" and result["http"][1]["client"] == "httpx":
             break
         for readers, figures in result[client].items():
+            split = f", connections per worker {figures['split']}" if figures.get("split") else ""
             print(f"{readers:>3} readers ({figures['client']}): p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, "
-                  f"{figures['pages_s']:.0f} pages/s, server CPU {figures['cpu_ms']:.2f} ms/page")
+                  f"{figures['pages_s']:.0f} pages/s, server CPU {figures['cpu_ms']:.2f} ms/page{split}")
     for path in sorted(root.rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()
     root.rmdir()

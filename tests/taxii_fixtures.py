@@ -78,12 +78,25 @@ def free_port() -> int:
 
 
 def serve(workspace: Workspace, workers: int = 2) -> Iterator[str]:
-    """Run ``uvicorn`` with ``workers`` processes on a free localhost port; yields the base URL."""
+    """Run ``rrm serve`` with ``workers`` processes on a free localhost port; yields the base URL.
+
+    As in production: with several workers, each listens on its own SO_REUSEPORT socket.
+    """
+    processes = serve_process(workspace, workers)
+    try:
+        for base, _ in processes:
+            yield base
+    finally:
+        processes.close()
+
+
+def serve_process(workspace: Workspace, workers: int = 2) -> Iterator[tuple[str, int]]:
+    """``serve``, yielding the base URL and the process id of ``rrm serve`` (the supervisor)."""
     port = free_port()
     env = {**os.environ, "RRM_HOME": str(workspace.root)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "rrm.web.app:app_from_environment", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        [sys.executable, "-c", "from rrm.cli.app import main; main()", "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log", "--workspace", str(workspace.root)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -98,7 +111,7 @@ def serve(workspace: Workspace, workers: int = 2) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"uvicorn did not start: {process.stderr.read().decode() if process.stderr else ''}")
             time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:

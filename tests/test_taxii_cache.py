@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +31,7 @@ from rrm.share.taxii.deliveries import Delivery, DeliveryLog
 from rrm.share.taxii.store import TaxiiStore
 from rrm.web.app import create_app, taxii_database_url
 from rrm.workspace import Workspace
-from taxii_fixtures import COLLECTION, MEDIA, Node, build_node, indicator, serve
+from taxii_fixtures import COLLECTION, MEDIA, Node, build_node, indicator, serve, serve_process
 
 OBJECTS = f"/api1/collections/{COLLECTION}/objects/"
 
@@ -221,3 +224,85 @@ def test_cli_revoke_withdraws_one_key_or_all(tmp_path: Path) -> None:
     everything = runner.invoke(app, [*base, "DE"])
     assert everything.exit_code == 0 and "1 credential(s) of DE withdrawn" in everything.output
     assert store.partner_by_key(second) is None and store.partner_by_key(other) is not None
+
+
+def _listening_and_connected(pid: int, port: int) -> tuple[set[str], int]:
+    """(inodes of the listening sockets, count of established connections) on ``port`` of process ``pid``."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    listening: set[str] = set()
+    connected = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] in inodes:
+                if fields[3] == "0A":
+                    listening.add(fields[9])
+                connected += fields[3] == "01"
+    return listening, connected
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the kernel's socket tables (Linux)")
+def test_rrm_serve_gives_each_worker_its_own_socket_and_spreads_connections(node: Node) -> None:
+    """``rrm serve --workers 2``: two worker processes, each listening on its own SO_REUSEPORT socket, and
+    a burst of keep-alive connections lands on both (all 40 on one has odds of 2**-39)."""
+    for base, supervisor in serve_process(node.workspace, workers=2):
+        port = int(base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 60
+        while True:  # the first worker up answers already; wait for the second one's socket
+            children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                        and _parent_of(int(p.name)) == supervisor]
+            workers = [pid for pid in children if _listening_and_connected(pid, port)[0]]  # not the resource tracker
+            if len(workers) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(workers) == 2
+        assert _listening_and_connected(supervisor, port) == (set(), 0)  # it holds the port, never listening
+        clients = [httpx.Client(headers=bearer(node.keys["CA"]), timeout=30) for _ in range(40)]
+        try:
+            assert all(c.get(base + OBJECTS).status_code == 200 for c in clients)  # each keeps its connection
+            sockets = [_listening_and_connected(pid, port) for pid in workers]
+        finally:
+            for c in clients:
+                c.close()
+        (first, _), (second, _) = sockets
+        assert len(first) == len(second) == 1 and first != second  # not one socket inherited by both
+        assert all(connected > 0 for _, connected in sockets)
+        assert sum(connected for _, connected in sockets) == 40
+        assert len(node.store.deliveries("CA")) == 40
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _workers_of(supervisor: int, port: int) -> list[int]:
+    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent_of(int(p.name)) == supervisor]
+    return [pid for pid in children if _listening_and_connected(pid, port)[0]]
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the kernel's socket tables (Linux)")
+def test_rrm_serve_starts_a_dead_worker_again(node: Node) -> None:
+    for base, supervisor in serve_process(node.workspace, workers=2):
+        port = int(base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 60
+        while len(workers := _workers_of(supervisor, port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = _workers_of(supervisor, port)
+            if len(now) == 2 and workers[0] not in now:
+                break
+            time.sleep(0.2)
+        assert len(now) == 2 and workers[0] not in now and workers[1] in now
+        assert all(httpx.get(base + OBJECTS, headers=bearer(node.keys["CA"]), timeout=30).status_code == 200
+                   for _ in range(10))

@@ -15,7 +15,7 @@ from rrm.cli.options import JsonOption, WorkspaceOption, console, print_json, wo
 from rrm.errors import InputError
 from rrm.frameworks.tlp import TLP
 from rrm.share.taxii.store import TaxiiStore
-from rrm.web.app import taxii_database_url
+from rrm.web.app import serve, taxii_database_url
 
 __all__ = ["register"]
 
@@ -37,12 +37,12 @@ def serve_command(
     )] = True,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Serve the RRM web application (TAXII 2.1 under /taxii2/ and /api1/) with uvicorn."""
-    import uvicorn
+    """Serve the RRM web application (TAXII 2.1 under /taxii2/ and /api1/) with uvicorn.
 
+    With several workers each has its own listening socket (SO_REUSEPORT), so connections spread evenly.
+    """
     os.environ["RRM_HOME"] = str(workspace_of(workspace).root)
-    uvicorn.run("rrm.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=access_log)
+    serve(host, port, workers, access_log=access_log)
 
 
 @taxii_app.command("collection")

@@ -187,19 +187,19 @@ def _acceptable(accept: str | None) -> bool:
     return False
 
 
-async def _authenticate(store: TaxiiStore, request: Request) -> Partner:
+async def _authenticate(store: TaxiiStore, request: Request, epoch: int | None = None) -> Partner:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     partner: Partner | None = None
     if scheme.lower() in ("bearer", "token") and value:
-        partner = await _read(store, store.partner_by_key, value.strip())
+        partner = await _read(store, store.partner_by_key, value.strip(), epoch)
     elif scheme.lower() == "basic" and value:
         try:
             username, _, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             username, password = "", ""
         if username:
-            partner = await _read(store, store.cached_login, username, password)
+            partner = await _read(store, store.cached_login, username, password, epoch)
             if partner is None:  # the scrypt check: tens of milliseconds, never on the event loop
                 partner = await run_in_threadpool(store.partner_by_password, username, password)
     if partner is None:
@@ -257,40 +257,103 @@ def _envelope(page: Page) -> str:
     return head + ',"objects":[' + ",".join(r.body for r in page.rows) + "]}"
 
 
+async def _guard(store: TaxiiStore, request: Request, epoch: int | None = None) -> Partner:
+    partner = await _authenticate(store, request, epoch)
+    if not _acceptable(request.headers.get("accept")):
+        raise TaxiiError(406, "Not acceptable", f"Accept must be {TAXII_MEDIA_TYPE}")
+    return partner
+
+
+async def _access(store: TaxiiStore, partner: Partner, collection_id: str, epoch: int | None = None) -> TaxiiAccess:
+    try:
+        return await _read(store, store.access, partner, collection_id, epoch)
+    except NotFoundError as exc:
+        raise TaxiiError(404, "Collection not found") from exc
+
+
+async def _read_page(store: TaxiiStore, request: Request, collection_id: str, object_id: str | None = None,
+                     default_versions: tuple[str, ...] = ("last",)) -> tuple[_Query, Partner, Page]:
+    partner = await _guard(store, request)
+    query = _query_of(request)
+    rights = await _access(store, partner, collection_id)
+    if not rights.can_read:
+        raise TaxiiError(403, "Read access denied", "This partner may add to the collection but not read it.")
+    filters = _filters(query, default_versions)
+    try:
+        page = await _read(store, store.page, rights, collection_id, filters,
+                           min(query.limit, MAX_PAGE) if query.limit else None, query.next, object_id)
+    except ValueError as exc:
+        raise TaxiiError(400, "Invalid next", str(exc)) from exc
+    return query, partner, page
+
+
+async def _deliver(store: TaxiiStore, partner: Partner, collection_id: str, page: Page) -> Response:
+    # the response goes out only once the delivery log holds it (group commit, see deliveries.py)
+    await store.logged_delivery(partner, collection_id, page.rows)
+    return taxii(_envelope(page), headers=_page_headers(page))
+
+
+async def objects_response(store: TaxiiStore, request: Request, collection_id: str) -> Response:
+    """GET .../collections/{id}/objects/ (TAXII 2.1 5.3): one page of objects, logged before it is sent.
+
+    The page comes as text from the database (``TaxiiStore.page_text``): the stored object texts are
+    spliced into the envelope, never parsed, and the delivery log's entry is stored as it comes.
+    """
+    # one read of the access epoch for both the credentials and the rights (on SQLite, inline)
+    epoch = store.access_epoch() if store.inline_reads else None
+    partner = await _guard(store, request, epoch)
+    query = _query_of(request)
+    rights = await _access(store, partner, collection_id, epoch)
+    if not rights.can_read:
+        raise TaxiiError(403, "Read access denied", "This partner may add to the collection but not read it.")
+    filters = _filters(query)
+    try:
+        page = await _read(store, store.page_text, rights, collection_id, filters,
+                           min(query.limit, MAX_PAGE) if query.limit else None, query.next)
+    except ValueError as exc:
+        raise TaxiiError(400, "Invalid next", str(exc)) from exc
+    # the response goes out only once the delivery log holds it (group commit, see deliveries.py)
+    await store.logged_text_delivery(partner, collection_id, page)
+    head = '{"more":' + ("true" if page.more else "false")
+    if page.next:
+        head += ',"next":' + json.dumps(page.next)
+    if not page.count:
+        return taxii(head + "}")
+    first, last = format_timestamp(page.first_added or 0), format_timestamp(page.last_added or 0)
+    return taxii(head + ',"objects":[' + page.objects + "]}",
+                 headers={"X-TAXII-Date-Added-First": first, "X-TAXII-Date-Added-Last": last})
+
+
+async def manifest_response(store: TaxiiStore, request: Request, collection_id: str) -> Response:
+    """GET .../collections/{id}/manifest/ (TAXII 2.1 5.2): one page of manifest entries."""
+    _, _, page = await _read_page(store, request, collection_id)
+    body: dict[str, Any] = {"more": page.more}
+    if page.next:
+        body["next"] = page.next
+    if page.rows:
+        body["objects"] = [
+            {"id": r.object_id, "date_added": format_timestamp(r.date_added), "version": r.version,
+             "media_type": "application/stix+json;version=2.1"}
+            for r in page.rows
+        ]
+    return taxii(body, headers=_page_headers(page))
+
+
 def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRouter:
     router = APIRouter()
 
     async def guard(request: Request) -> Partner:
-        partner = await _authenticate(store, request)
-        if not _acceptable(request.headers.get("accept")):
-            raise TaxiiError(406, "Not acceptable", f"Accept must be {TAXII_MEDIA_TYPE}")
-        return partner
+        return await _guard(store, request)
 
     async def access(partner: Partner, collection_id: str) -> TaxiiAccess:
-        try:
-            return await _read(store, store.access, partner, collection_id)
-        except NotFoundError as exc:
-            raise TaxiiError(404, "Collection not found") from exc
+        return await _access(store, partner, collection_id)
 
     async def read_page(request: Request, collection_id: str, object_id: str | None = None,
                         default_versions: tuple[str, ...] = ("last",)) -> tuple[_Query, Partner, Page]:
-        partner = await guard(request)
-        query = _query_of(request)
-        rights = await access(partner, collection_id)
-        if not rights.can_read:
-            raise TaxiiError(403, "Read access denied", "This partner may add to the collection but not read it.")
-        filters = _filters(query, default_versions)
-        try:
-            page = await _read(store, store.page, rights, collection_id, filters,
-                               min(query.limit, MAX_PAGE) if query.limit else None, query.next, object_id)
-        except ValueError as exc:
-            raise TaxiiError(400, "Invalid next", str(exc)) from exc
-        return query, partner, page
+        return await _read_page(store, request, collection_id, object_id, default_versions)
 
     async def deliver(partner: Partner, collection_id: str, page: Page) -> Response:
-        # the response goes out only once the delivery log holds it (group commit, see deliveries.py)
-        await store.logged_delivery(partner, collection_id, page.rows)
-        return taxii(_envelope(page), headers=_page_headers(page))
+        return await _deliver(store, partner, collection_id, page)
 
     @router.get("/taxii2/", response_class=TaxiiResponse, responses=_responses(_DISCOVERY))
     async def discovery(request: Request) -> Response:
@@ -331,8 +394,7 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
     @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/", response_class=TaxiiResponse,
                 responses=_responses(_ENVELOPE, *_FILTER_CODES), openapi_extra=_FILTERS)
     async def get_objects(request: Request, collection_id: str) -> Response:
-        _, partner, page = await read_page(request, collection_id)
-        return await deliver(partner, collection_id, page)
+        return await objects_response(store, request, collection_id)
 
     @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/", response_class=TaxiiResponse,
                 responses=_responses(_ENVELOPE, *_FILTER_CODES), openapi_extra=_FILTERS)
@@ -357,17 +419,7 @@ def taxii_router(store: TaxiiStore, title: str = "RRM TAXII 2.1 node") -> APIRou
     @router.get(f"/{API_ROOT}/collections/{{collection_id}}/manifest/", response_class=TaxiiResponse,
                 responses=_responses(_MANIFEST, *_FILTER_CODES), openapi_extra=_FILTERS)
     async def manifest(request: Request, collection_id: str) -> Response:
-        _, _, page = await read_page(request, collection_id)
-        body: dict[str, Any] = {"more": page.more}
-        if page.next:
-            body["next"] = page.next
-        if page.rows:
-            body["objects"] = [
-                {"id": r.object_id, "date_added": format_timestamp(r.date_added), "version": r.version,
-                 "media_type": "application/stix+json;version=2.1"}
-                for r in page.rows
-            ]
-        return taxii(body, headers=_page_headers(page))
+        return await manifest_response(store, request, collection_id)
 
     @router.post(f"/{API_ROOT}/collections/{{collection_id}}/objects/", response_class=TaxiiResponse,
                  status_code=202, responses=_responses(_STATUS, 403, 404, 413, 415, 422, success=202),

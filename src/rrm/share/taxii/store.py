@@ -17,8 +17,11 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
+from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import (
     Engine,
     and_,
@@ -55,12 +58,18 @@ from rrm.share.taxii.authcache import EpochCache, secret_digest
 from rrm.share.taxii.deliveries import Delivery, DeliveryLog
 from rrm.share.taxii.validate import checked_objects, checked_shape
 
-__all__ = ["AddResult", "Filters", "OutgoingRow", "Page", "PageRow", "TaxiiStore", "format_timestamp",
-           "parse_timestamp"]
+__all__ = ["AddResult", "Filters", "OutgoingRow", "Page", "PageRow", "PageText", "TaxiiStore", "deliveries_path",
+           "format_timestamp", "parse_timestamp"]
 
 MAX_PAGE = 1000
 _EPOCH = "access_epoch"
 SQLITE_POOL_SIZE = 40  # as many as the server's threads (anyio's default limit), so none waits or reconnects
+
+
+def deliveries_path(database: str) -> Path:
+    """The SQLite file of the delivery log beside the objects' file: ``taxii.sqlite`` -> ``taxii.deliveries.sqlite``."""
+    path = Path(database)
+    return path.with_name(f"{path.stem}.deliveries{path.suffix or '.sqlite'}")
 
 
 def format_timestamp(microseconds: int) -> str:
@@ -120,6 +129,24 @@ class Page:
 
 
 @dataclass(frozen=True)
+class PageText:
+    """A page of objects as text: the envelope's part and the delivery log's entry, ready to send and store."""
+
+    objects: str = ""  # the stored JSON texts of the objects, comma-separated, oldest added first
+    served: str = "[]"  # JSON [[object id, version, TLP], ...], as the delivery log keeps it
+    count: int = 0
+    first_added: int | None = None  # microseconds since the epoch
+    last_added: int | None = None
+    more: bool = False
+    next: str | None = None
+
+
+_NOTHING = object()  # no row can be on the page (an added_after later than every object)
+_SERVED = itemgetter(1, 2, 5)  # (object id, version, TLP) of a page row as fetched
+_BODY = itemgetter(4)
+
+
+@dataclass(frozen=True)
 class AddResult:
     """What one add did with each object: newly stored, already there unchanged, or in conflict.
 
@@ -147,7 +174,7 @@ def _version_of(obj: dict[str, Any], date_added: int) -> str:
 class TaxiiStore:
     """The TAXII node's state in a SQL database (a SQLite file by default)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, deliveries_url: str | None = None) -> None:
         parsed = make_url(url)
         on_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
         pool: dict[str, Any] = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE} if on_file else {}
@@ -158,6 +185,17 @@ class TaxiiStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         if self.reader is not self.engine:
             event.listen(self.reader, "connect", _sqlite_reader_pragmas)
+        # The delivery log is written on every page served. In the objects' SQLite file each of its
+        # commits would make every reader connection drop its page cache (SQLite discards it when the
+        # file changed), so on SQLite it has a file of its own (``deliveries_path``); on a database
+        # server it is a table beside the others.
+        if deliveries_url is None and on_file:
+            deliveries_url = parsed.set(database=str(deliveries_path(str(parsed.database)))).render_as_string(False)
+        self.deliveries_engine: Engine = self.engine
+        if deliveries_url is not None and deliveries_url != url:
+            self.deliveries_engine = create_engine(deliveries_url, future=True)
+            if self.deliveries_engine.dialect.name == "sqlite":
+                event.listen(self.deliveries_engine, "connect", _sqlite_pragmas)
         self._mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         # reads of a local SQLite file in WAL mode never wait for a lock: an event loop may run them
         # inline (no thread hop); a database server is reached from threads
@@ -166,6 +204,8 @@ class TaxiiStore:
             try:
                 t.metadata.create_all(self.engine)
                 self._upgrade()
+                if self.deliveries_engine is not self.engine:
+                    t.deliveries.create(self.deliveries_engine, checkfirst=True)
                 break
             except OperationalError:  # another server worker created a table or index at the same moment
                 if attempt == 9:
@@ -173,7 +213,7 @@ class TaxiiStore:
                 time.sleep(0.05 * (attempt + 1))
         self._partners: EpochCache[Partner] = EpochCache()
         self._rights: EpochCache[tuple[bool, bool]] = EpochCache()
-        self._deliveries = DeliveryLog(self.engine)
+        self._deliveries = DeliveryLog(self.deliveries_engine)
         self._local = threading.local()
         self._held: list[Any] = []  # the reader connections threads keep (SQLite), closed by close()
         self._held_lock = threading.Lock()
@@ -198,6 +238,7 @@ class TaxiiStore:
             connection.close()
         self.engine.dispose()
         self.reader.dispose()
+        self.deliveries_engine.dispose()
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -230,11 +271,27 @@ class TaxiiStore:
             raw.close()
 
     def access_epoch(self) -> int:
-        """The counter that every change to partners, credentials, rights or collections increments."""
+        """The counter that every change to partners, credentials, rights or collections increments.
+
+        On SQLite, a reader connection first asks ``PRAGMA data_version``, which changes exactly when
+        another connection has committed to the file since this connection last looked (reader
+        connections never write): while it is unchanged the epoch read last on this connection is
+        still the epoch, and no table is read.
+        """
+        version = -1
         with self._cursor() as cursor:
+            if self.inline_reads:
+                cursor.execute("PRAGMA data_version")
+                version = cursor.fetchone()[0]
+                known: tuple[int, int] | None = getattr(self._local, "epoch", None)
+                if known is not None and known[0] == version:
+                    return known[1]
             cursor.execute(f"SELECT value FROM {t.meta.name} WHERE name = {self._mark}", (_EPOCH,))
             row = cursor.fetchone()
-        return int(row[0]) if row else 0
+        epoch = int(row[0]) if row else 0
+        if self.inline_reads:
+            self._local.epoch = (version, epoch)
+        return epoch
 
     # --- administration -------------------------------------------------------------------------
 
@@ -296,10 +353,13 @@ class TaxiiStore:
 
     # --- authentication and access --------------------------------------------------------------
 
-    def partner_by_key(self, key: str) -> Partner | None:
-        """The partner an API key belongs to (cached per process for the current access epoch), or None."""
+    def partner_by_key(self, key: str, epoch: int | None = None) -> Partner | None:
+        """The partner an API key belongs to (cached per process for the current access epoch), or None.
+
+        ``epoch``: the access epoch the request read already (see ``access_epoch``), else it is read.
+        """
         lookup = key_lookup(key)
-        epoch = self.access_epoch()
+        epoch = self.access_epoch() if epoch is None else epoch
         cached = self._partners.get(("key", lookup), epoch)
         if cached is not None:
             return cached
@@ -315,9 +375,10 @@ class TaxiiStore:
         self._partners.put(("key", lookup), partner, epoch)
         return partner
 
-    def cached_login(self, username: str, password: str) -> Partner | None:
+    def cached_login(self, username: str, password: str, epoch: int | None = None) -> Partner | None:
         """The partner of a Basic login verified earlier in this process and access epoch, else None."""
-        return self._partners.get(("basic", secret_digest(username, password)), self.access_epoch())
+        return self._partners.get(("basic", secret_digest(username, password)),
+                                  self.access_epoch() if epoch is None else epoch)
 
     def partner_by_password(self, username: str, password: str) -> Partner | None:
         """The partner of a Basic login; the scrypt check runs once per process and access epoch."""
@@ -344,9 +405,9 @@ class TaxiiStore:
             row = db.execute(select(t.partners).where(t.partners.c.id == partner_id)).first()
         return Partner(row.id, row.name, TLP[row.max_tlp]) if row else None
 
-    def access(self, partner: Partner, collection_id: str) -> TaxiiAccess:
+    def access(self, partner: Partner, collection_id: str, epoch: int | None = None) -> TaxiiAccess:
         """The partner's rights on a collection; ``NotFoundError`` when it may not read it or it does not exist."""
-        epoch = self.access_epoch()
+        epoch = self.access_epoch() if epoch is None else epoch
         key = (partner.id, collection_id)
         rights = self._rights.get(key, epoch)
         if rights is None:
@@ -528,19 +589,10 @@ class TaxiiStore:
         ``seq`` over the collection's indexes, TLP and recipients checked in the query.
         """
         size = min(limit or MAX_PAGE, MAX_PAGE)
-        lower = _decode_next(after) if after is not None else None
         with self._cursor() as cursor:
-            if filters.added_after is not None:
-                # date_added grows with seq in a collection: one probe of the date index turns the
-                # filter into a seq bound, so the page is still a keyset range on seq.
-                m = self._mark
-                cursor.execute(
-                    f"SELECT seq FROM {t.objects.name} WHERE collection_id = {m} AND date_added > {m} "
-                    "ORDER BY date_added LIMIT 1", (collection_id, filters.added_after))
-                first = cursor.fetchone()
-                if first is None:
-                    return Page()
-                lower = max(lower if lower is not None else 0, int(first[0]) - 1)
+            lower = self._lower_bound(cursor, collection_id, filters, after)
+            if lower is _NOTHING:
+                return Page()
             sql, params = _page_query(self._mark, collection_id, access.partner, filters, object_id, lower, size)
             cursor.execute(sql, params)
             rows = list(map(PageRow._make, cursor.fetchall()))
@@ -548,11 +600,53 @@ class TaxiiStore:
         rows = rows[:size]
         return Page(rows, more, _encode_next(rows[-1].seq) if more else None)
 
+    def page_text(self, access: TaxiiAccess, collection_id: str, filters: Filters, limit: int | None,
+                  after: str | None) -> PageText:
+        """``page`` as the text to send and to log: the hot path of ``GET .../objects/``.
+
+        The same SQL and rows as ``page``, taken as the driver's plain tuples: the stored object texts
+        are joined as they are and the delivery log's list is serialised in one call, with no object
+        per row in between.
+        """
+        size = min(limit or MAX_PAGE, MAX_PAGE)
+        with self._cursor() as cursor:
+            lower = self._lower_bound(cursor, collection_id, filters, after)
+            if lower is _NOTHING:
+                return PageText()
+            sql, params = _page_query(self._mark, collection_id, access.partner, filters, None, lower, size)
+            cursor.execute(sql, params)
+            rows = list(cursor.fetchall())  # plain tuples in PageRow's order: no object per row beyond the driver's
+        more = len(rows) > size
+        del rows[size:]
+        if not rows:
+            return PageText(more=more)
+        served = orjson.dumps(list(map(_SERVED, rows))).decode()
+        return PageText(",".join(map(_BODY, rows)), served, len(rows), rows[0][3], rows[-1][3], more,
+                        _encode_next(rows[-1][0]) if more else None)
+
+    def _lower_bound(self, cursor: Any, collection_id: str, filters: Filters, after: str | None) -> Any:
+        """The ``seq`` after which a page starts (None: from the first), or ``_NOTHING`` when none can match."""
+        lower = _decode_next(after) if after is not None else None
+        if filters.added_after is not None:
+            # date_added grows with seq in a collection: one probe of the date index turns the
+            # filter into a seq bound, so the page is still a keyset range on seq.
+            m = self._mark
+            cursor.execute(
+                f"SELECT seq FROM {t.objects.name} WHERE collection_id = {m} AND date_added > {m} "
+                "ORDER BY date_added LIMIT 1", (collection_id, filters.added_after))
+            first = cursor.fetchone()
+            if first is None:
+                return _NOTHING
+            lower = max(lower if lower is not None else 0, int(first[0]) - 1)
+        return lower
+
     def _tlp_condition(self, partner: Partner) -> Any:
         o = t.objects.c
         open_levels = [tlp.name for tlp in TLP if tlp <= partner.max_tlp and tlp not in (TLP.AMBER_STRICT, TLP.RED)]
         named = [TLP.AMBER_STRICT.name, TLP.RED.name]
-        return or_(o.tlp.in_(open_levels), and_(o.tlp.in_(named), o.recipients.contains(f" {partner.id} ", autoescape=True)))
+        named_here = (func.instr(o.recipients, f" {partner.id} ") > 0 if self.engine.dialect.name == "sqlite"
+                      else o.recipients.contains(f" {partner.id} ", autoescape=True))  # SQLite's LIKE ignores case
+        return or_(o.tlp.in_(open_levels), and_(o.tlp.in_(named), named_here))
 
     def delete_object(self, collection_id: str, object_id: str, filters: Filters) -> int:
         """Delete the selected versions (every version unless ``match[version]`` narrows it)."""
@@ -598,6 +692,11 @@ class TaxiiStore:
             served = [(r.object_id, r.version, r.tlp) for r in rows]
             await self._deliveries.logged(Delivery(format_timestamp(_now_us()), partner.id, collection_id, served))
 
+    async def logged_text_delivery(self, partner: Partner, collection_id: str, page: PageText) -> None:
+        """``logged_delivery`` of a ``PageText`` (its ``served`` list is stored as it is)."""
+        if page.count:
+            await self._deliveries.logged(Delivery(format_timestamp(_now_us()), partner.id, collection_id, page.served))
+
     def submit_delivery(self, partner: Partner, collection_id: str, rows: Sequence[PageRow]) -> Future[None]:
         """Queue the log entry of what ``partner`` is about to receive; the future completes once committed."""
         done: Future[None] = Future()
@@ -608,14 +707,20 @@ class TaxiiStore:
         return self._deliveries.submit(Delivery(format_timestamp(_now_us()), partner.id, collection_id, served))
 
     def deliveries(self, partner_id: str | None = None) -> list[dict[str, Any]]:
+        """The delivery log, oldest first (on SQLite: entries an earlier RRM kept in the objects' file first)."""
         query = select(t.deliveries).order_by(t.deliveries.c.id)
         if partner_id is not None:
             query = query.where(t.deliveries.c.partner_id == partner_id)
-        with self.engine.connect() as db:
-            return [
-                {"at": r.at, "partner": r.partner_id, "collection": r.collection_id, "objects": json.loads(r.objects)}
-                for r in db.execute(query)
-            ]
+        engines = [self.engine] if self.deliveries_engine is self.engine else [self.engine, self.deliveries_engine]
+        found: list[dict[str, Any]] = []
+        for engine in engines:
+            with engine.connect() as db:
+                found.extend(
+                    {"at": r.at, "partner": r.partner_id, "collection": r.collection_id,
+                     "objects": json.loads(r.objects)}
+                    for r in db.execute(query)
+                )
+        return found
 
 
 def _collection_resource(cid: str, title: str, description: str | None, read: bool, write: bool) -> dict[str, Any]:
@@ -643,6 +748,10 @@ def _tlp_sql(mark: str, partner: Partner) -> tuple[str, list[Any]]:
     """The TLP 2.0 rule of ``access`` as SQL: the open levels of the agreement, or named as a recipient."""
     open_levels = [tlp.name for tlp in TLP if tlp <= partner.max_tlp and tlp not in (TLP.AMBER_STRICT, TLP.RED)]
     named = [TLP.AMBER_STRICT.name, TLP.RED.name]
+    if mark == "?":  # SQLite: instr, exact like the rule in Python; a bound LIKE pattern re-prepares the statement
+        sql = (f"(tlp IN ({_marks(mark, open_levels)}) OR (tlp IN ({_marks(mark, named)}) "
+               f"AND instr(recipients, {mark}) > 0))")
+        return sql, [*open_levels, *named, f" {partner.id} "]
     escaped = f" {partner.id} ".replace("/", "//").replace("%", "/%").replace("_", "/_")
     sql = (f"(tlp IN ({_marks(mark, open_levels)}) OR (tlp IN ({_marks(mark, named)}) "
            f"AND recipients LIKE {mark} ESCAPE '/'))")
@@ -654,8 +763,8 @@ def _marks(mark: str, values: Sequence[Any]) -> str:
 
 
 def _page_query(mark: str, collection_id: str, partner: Partner, filters: Filters, object_id: str | None,
-                lower: int | None, size: int) -> tuple[str, tuple[Any, ...]]:
-    """The SQL and parameters of one page (``size`` + 1 rows, to know whether there are more)."""
+                lower: int | None, size: int, extra: int = 1) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of one page (``size`` + ``extra`` rows: one more tells whether there are more)."""
     tlp_sql, params = _tlp_sql(mark, partner)
     where = [f"collection_id = {mark}", tlp_sql]
     params.insert(0, collection_id)
@@ -686,7 +795,7 @@ def _page_query(mark: str, collection_id: str, partner: Partner, filters: Filter
     if lower is not None:
         where.append(f"seq > {mark}")
         params.append(lower)
-    params.append(size + 1)
+    params.append(size + extra)
     sql = (f"SELECT {', '.join(PageRow._fields)} FROM {t.objects.name} WHERE {' AND '.join(where)} "
            f"ORDER BY seq LIMIT {mark}")
     return sql, tuple(params)
