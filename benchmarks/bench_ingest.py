@@ -3,7 +3,7 @@
     python benchmarks/bench_ingest.py                    # German elections CSV + a generated 5M-post file
     python benchmarks/bench_ingest.py --posts 1000000    # a smaller generated file
     python benchmarks/bench_ingest.py --skip-generated   # only the real data set
-    python benchmarks/bench_ingest.py --save out.json --baseline before.json   # keep figures, compare
+    python benchmarks/bench_ingest.py --save out.json --baseline before.json   # keep figures, compare (speed, CPU)
 
 Each input is ingested by ``rrm ingest`` in a child process, into a fresh temporary workspace; the
 time is the child's wall-clock time (interpreter start included) and the memory is the child's peak
@@ -33,7 +33,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 GOAL_POSTS_PER_SECOND = 200_000
 GOAL_PEAK_MB = 1024
-console = Console(highlight=False, width=max(Console().width, 170))
+console = Console(highlight=False, width=max(Console().width, 240))
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,8 @@ def _table(measures: list[Measure], baseline: dict[str, dict[str, float]]) -> Ta
                         "ingest-only: the batch's own start-to-finish time, without interpreter start-up")
     if baseline:
         table.add_column("posts/s vs baseline")
+        table.add_column("ingest-only vs baseline")
+        table.add_column("CPU s vs baseline")
     for m in measures:
         row = [
             m.name, f"{m.posts:,}", f"{m.seconds:.1f}", f"{m.rate:,.0f}",
@@ -123,6 +125,9 @@ def _table(measures: list[Measure], baseline: dict[str, dict[str, float]]) -> Ta
         if baseline:
             before = baseline.get(m.name)
             row.append(f"{m.rate / (before['posts'] / before['seconds']):.2f}x" if before and before["seconds"] else "")
+            inside = before.get("ingest_seconds") if before else None
+            row.append(f"{before['ingest_seconds'] / m.ingest_seconds:.2f}x faster" if inside and m.ingest_seconds else "")
+            row.append(f"{m.cpu_seconds / before['cpu_seconds']:.2f}x" if before and before.get("cpu_seconds") else "")
         table.add_row(*row)
     return table
 

@@ -96,7 +96,9 @@ def test_repeated_posts_are_merged_within_a_batch_and_against_the_corpus(store: 
     (batch,) = ingest(store, [str(overlapping)], batch_size=7).batches
     assert (batch.records_read, batch.stored, batch.duplicates) == (21, 10, 11)
     merged = store.posts_dir / f"{batch.batch_id}.parquet"
-    assert pq.ParquetFile(merged).metadata.created_by.startswith("DuckDB")  # rewritten by the merge
+    rewritten = pq.ParquetFile(merged)  # by the merge (Arrow's writer): the staged file held all 21 records
+    assert rewritten.metadata.num_rows == 10
+    assert rewritten.schema_arrow.remove_metadata().equals(POST_SCHEMA)  # the corpus schema, nullability included
     with store.connect() as db:
         assert db.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (60, 60)
         assert db.execute("SELECT list_sort(hashtags) FROM posts WHERE post_id = '55'").fetchone() == (["more", "tag1"],)

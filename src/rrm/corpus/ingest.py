@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO
 
-from rrm.corpus.formats.base import IngestFormat, ReadAgain
+from rrm.corpus.formats.base import IngestFormat, RawBatch, ReadAgain
 from rrm.corpus.formats.registry import detect, get_format
 from rrm.corpus.normalise import Normaliser
 from rrm.corpus.pipeline import Prefetched, Writer
@@ -121,9 +121,14 @@ def _ingest_batch(
                     Prefetched(lambda: read(counted, source.name, batch_size)) as batches,
                     Writer(writer.add) as stage,
                 ):
-                    for raw_batch in batches:
-                        records += len(raw_batch) + len(raw_batch.rejections)
-                        stage.submit(normaliser.normalise(raw_batch))
+                    def counted_batches() -> Iterator[RawBatch]:
+                        nonlocal records
+                        for raw_batch in batches:
+                            records += len(raw_batch) + len(raw_batch.rejections)
+                            yield raw_batch
+
+                    for normalised in normaliser.normalise_all(counted_batches(), batch_size):
+                        stage.submit(normalised)
                     stage.finish()
                 if progress is not None:
                     progress(source.name, total or reported[0], total, records)

@@ -1,4 +1,7 @@
-"""From raw batches to the normalised model: one vectorised pass per batch, in DuckDB and Arrow.
+"""From raw batches to the normalised model: one vectorised pass, in DuckDB and Arrow.
+
+``Normaliser.normalise_all`` streams the raw batches of an input through one DuckDB query (planned
+once); fields stored as given bypass DuckDB and are put back beside its rows by position.
 
 Times are parsed as unix seconds or milliseconds, ISO 8601, or the format's own strptime patterns,
 and must fall between ``EARLIEST`` and a day after now. A record without a post id, an account id
@@ -8,9 +11,12 @@ give are taken from the text; URLs are canonicalised once per distinct value.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,6 +49,15 @@ _TRIMMED = frozenset(
      "followers", "following"}
 )
 """Identifiers, times and counts lose surrounding blanks; texts are kept exactly as written."""
+_PASSED = ("post_id", "account_id", "display_name", "text", "reshare_of_post", "reshare_of_account", "reply_to_post",
+           "reply_to_account", "quote_of_post", "profile_text", "location")
+"""Fields stored as given (empty meaning absent): they bypass DuckDB, whose output would copy their strings."""
+_FLAGS = {
+    "_reshare": ("reshare_of_post", "reshare_of_account"),
+    "_quote": ("quote_of_post",),
+    "_reply": ("reply_to_post", "reply_to_account"),
+}
+"""Flags computed from passed fields to find the kind of a post that does not say it."""
 _BLANKS = " \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
 """The characters SQL ``trim`` removes (Unicode space separators), trimmed in Arrow, which does it faster."""
 
@@ -64,6 +79,8 @@ class Normaliser:
         self.source = source
         self._db = connect()
         self._db.execute("SET TimeZone = 'UTC'")
+        # one thread: the ingest already runs its stages in parallel, and DuckDB's threads cost more CPU per post
+        self._db.execute("SET threads = 1")
         self._latest = datetime.now(UTC) + timedelta(days=1)
 
     def close(self) -> None:
@@ -126,36 +143,123 @@ class Normaliser:
         return f"CASE WHEN {markers} THEN {found} ELSE {_EMPTY_LIST} END"
 
     def normalise(self, batch: RawBatch) -> NormalisedBatch:
-        rejections = list(batch.rejections)
+        """One raw batch, normalised (one DuckDB query; ``normalise_all`` plans one query for many batches)."""
         if len(batch) == 0:
-            return NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), rejections)
+            return NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), list(batch.rejections))
         raw = self._raw_table(batch)
+        self._db.register("raw", raw)
+        try:
+            computed = arrow_table(self._db, self._query(raw))
+        finally:
+            self._db.unregister("raw")
+        return self._complete(computed, self._passed(raw), list(batch.rejections))
+
+    def normalise_all(self, batches: Iterable[RawBatch], batch_size: int) -> Iterator[NormalisedBatch]:
+        """The raw batches of one input, normalised as they come, in chunks of about ``batch_size`` records.
+
+        Consecutive batches with the same columns go through one DuckDB query, which DuckDB plans once
+        and reads as a stream (planning costs tens of milliseconds, as much as normalising thousands of
+        records). An error raised while reading ``batches`` is raised again here, once the records
+        read before it are normalised.
+        """
+        source = iter(batches)
+        held: list[RawBatch] = []
+        while True:
+            first = held.pop() if held else next(source, None)
+            if first is None:
+                return
+            if len(first) == 0:
+                yield NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), list(first.rejections))
+                continue
+            yield from self._normalise_run(first, source, held, batch_size)
+
+    def _normalise_run(
+        self, first: RawBatch, source: Iterator[RawBatch], held: list[RawBatch], batch_size: int
+    ) -> Iterator[NormalisedBatch]:
+        """``first`` and the batches after it with the same raw columns, through one query; the first batch
+        with other columns is left in ``held``."""
+        raw = self._raw_table(first)
+        passed: deque[pa.Table] = deque()
+        rejections: list[Rejection] = list(first.rejections)
+        failure: list[BaseException] = []
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            table = raw
+            try:
+                while True:
+                    passed.append(self._passed(table))
+                    yield from table.to_batches()
+                    batch = next(source, None)
+                    while batch is not None and len(batch) == 0:
+                        rejections.extend(batch.rejections)
+                        batch = next(source, None)
+                    if batch is None:
+                        return
+                    rejections.extend(batch.rejections)
+                    table = self._raw_table(batch)
+                    if table.schema != raw.schema:
+                        held.append(RawBatch(batch.columns, batch.lines, []))
+                        return
+            except GeneratorExit:
+                raise
+            except BaseException as error:  # raised again by the consumer, with its own type (ReadAgain...)
+                failure.append(error)
+
+        self._db.register("raw", pa.RecordBatchReader.from_batches(raw.schema, stream()))
+        try:
+            results = _arrow_reader(self._db, self._query(raw), batch_size)
+            try:
+                for computed in results:
+                    rows = pa.Table.from_batches([computed])
+                    taken = _take(passed, rows.num_rows)
+                    found, rejections[:] = list(rejections), []
+                    yield self._complete(rows, taken, found)
+            finally:
+                results.close()
+        finally:
+            self._db.unregister("raw")
+        if failure:
+            raise failure[0]
+        if rejections:
+            yield NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), list(rejections))
+
+    def _passed(self, raw: pa.Table) -> pa.Table:
+        """The fields that bypass DuckDB, with the line and the raw time (for the quarantine)."""
+        missing = pa.nulls(raw.num_rows, pa.string())
+        columns = {name: _empty_as_null(raw.column(name)) if name in raw.column_names else missing
+                   for name in (*_PASSED, "created_at")}
+        columns["_raw_time"] = columns.pop("created_at")
+        columns["_line"] = raw.column("_line")
+        return pa.table(columns)
+
+    def _query(self, raw: pa.Table) -> str:
+        """The normalising query over the table ``raw`` (of ``_raw_table``), row for row, in the same order."""
         scalars = ",\n".join(
             f"nullif(raw.{name}, '') AS {name}" if name in raw.column_names else f"NULL::VARCHAR AS {name}"
             for name in _SCALARS
+            if name not in _PASSED
         )
+        flags = ",\n".join(
+            f"{' OR '.join(_given(name, raw) for name in names)} AS {flag}" for flag, names in _FLAGS.items()
+        ) + f", NOT {_given('post_id', raw)} AS _no_post_id, NOT {_given('account_id', raw)} AS _no_account_id"
         lists = ",\n".join(
             f"coalesce({self._list_expr(name, raw)}, []::VARCHAR[]) AS {name}" for name in LIST_FIELDS if name != "urls"
         )
         urls = f"coalesce({self._list_expr('urls', raw)}, []::VARCHAR[])"
         earliest = EARLIEST.isoformat()
         latest = self._latest.isoformat()
-        query = f"""
-        WITH l AS (SELECT raw._line, {scalars}, {urls} AS urls, {lists} FROM raw),
+        return f"""
+        WITH l AS (SELECT raw._line AS _check_line, {scalars}, {urls} AS urls, {lists}, {flags} FROM raw),
         n AS (SELECT l.*, {self._number('l.created_at')} AS created_num,
                      {self._number('l.account_created_at')} AS account_created_num FROM l),
         t AS (SELECT n.*, {self._time('n.created_at', 'n.created_num')} AS created_ts,
                      {self._time('n.account_created_at', 'n.account_created_num')} AS account_created_ts FROM n)
-        SELECT coalesce(t.platform, {sql_string(self.platform)}) AS platform,
-               t.post_id, t.account_id,
+        SELECT t._check_line, coalesce(t.platform, {sql_string(self.platform)}) AS platform,
                CASE WHEN t.handle IS NULL THEN NULL ELSE ltrim(t.handle, '@') END AS handle,
-               t.display_name, t.created_ts AS created_at,
-               coalesce(t.kind, CASE WHEN t.reshare_of_post IS NOT NULL OR t.reshare_of_account IS NOT NULL THEN 'reshare'
-                                     WHEN t.quote_of_post IS NOT NULL THEN 'quote'
-                                     WHEN t.reply_to_post IS NOT NULL OR t.reply_to_account IS NOT NULL THEN 'reply'
-                                     ELSE 'post' END) AS kind,
-               t.text, lower(t.lang) AS lang, t.reshare_of_post, t.reshare_of_account,
-               t.reply_to_post, t.reply_to_account, t.quote_of_post,
+               t.created_ts AS created_at,
+               coalesce(t.kind, CASE WHEN t._reshare THEN 'reshare' WHEN t._quote THEN 'quote'
+                                     WHEN t._reply THEN 'reply' ELSE 'post' END) AS kind,
+               lower(t.lang) AS lang,
                t.urls,
                list_distinct(list_transform(t.hashtags, lambda x: lower(ltrim(x, '#＃')))) AS hashtags,
                list_distinct(list_transform(t.mentions, lambda x: lower(ltrim(x, '@')))) AS mentions,
@@ -163,20 +267,23 @@ class Normaliser:
                t.account_created_ts AS account_created_at,
                TRY_CAST(t.followers AS DOUBLE)::BIGINT AS followers,
                TRY_CAST(t.following AS DOUBLE)::BIGINT AS following,
-               t.profile_text, t.location, t._line,
-               CASE WHEN t.post_id IS NULL THEN 'post_id'
-                    WHEN t.account_id IS NULL THEN 'account_id'
+               CASE WHEN t._no_post_id THEN 'post_id'
+                    WHEN t._no_account_id THEN 'account_id'
                     WHEN t.created_ts IS NULL OR t.created_ts < TIMESTAMPTZ '{earliest}'
                          OR t.created_ts > TIMESTAMPTZ '{latest}' THEN 'created_at'
-               END AS _problem,
-               t.created_at AS _raw_time
+               END AS _problem
         FROM t
         """
-        self._db.register("raw", raw)
-        try:
-            table = arrow_table(self._db, query)
-        finally:
-            self._db.unregister("raw")
+
+    def _complete(self, computed: pa.Table, passed: pa.Table, rejections: list[Rejection]) -> NormalisedBatch:
+        """The query's rows beside the fields that bypassed it; rejected records split off."""
+        # never expected (the query is a projection, run by one thread), but checked, as it costs nothing
+        if computed.num_rows != passed.num_rows or not pc.all(pc.equal(computed.column("_check_line"),
+                                                                       passed.column("_line"))).as_py():
+            raise RuntimeError(f"normalising {self.source}: DuckDB's rows are not in the order of the input")
+        columns = {name: computed.column(name) for name in computed.column_names if name != "_check_line"}
+        columns.update({name: passed.column(name) for name in passed.column_names})
+        table = pa.table(columns)
         problem = table.column("_problem")
         bad_mask = pc.is_valid(problem)
         if pc.any(bad_mask).as_py():
@@ -197,15 +304,7 @@ class Normaliser:
 
     def _posts(self, table: pa.Table) -> pa.Table:
         canonical, shortened, derived = _url_columns(table.column("urls"))
-        self._db.register("url_domains", pa.table({"given": table.column("domains"), "derived": derived}))
-        try:
-            domains = arrow_table(
-                self._db,
-                """SELECT list_sort(list_distinct(list_filter(list_concat(given, derived), lambda x: x IS NOT NULL)))
-                   AS domains FROM url_domains""",
-            ).column("domains")
-        finally:
-            self._db.unregister("url_domains")
+        domains = _distinct_sorted(table.column("domains"), derived)
         columns = {name: table.column(name) for name in POST_SCHEMA.names if name in table.column_names}
         columns["urls_canonical"] = canonical
         columns["shortened_urls"] = shortened
@@ -220,6 +319,63 @@ class Normaliser:
         columns["observed_at"] = table.column("created_at")
         columns["batch_id"] = pa.array([self.batch_id] * table.num_rows, pa.string())
         return pa.table([columns[name] for name in ACCOUNT_SCHEMA.names], schema=ACCOUNT_SCHEMA)
+
+
+def _distinct_sorted(*lists: pa.ChunkedArray | pa.ListArray) -> pa.ListArray:
+    """Per row, the distinct non-null values of several list columns of the same length, sorted (binary order)."""
+    combined = [values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values for values in lists]
+    rows = len(combined[0])
+    parents = pa.chunked_array([pc.list_parent_indices(values) for values in combined], pa.int64())
+    flat = pa.chunked_array([values.flatten() for values in combined], pa.string())
+    pairs = pa.table({"row": parents, "value": flat}).filter(pc.is_valid(flat))
+    if pairs.num_rows:
+        pairs = pairs.group_by(["row", "value"], use_threads=False).aggregate([])
+        pairs = pairs.sort_by([("row", "ascending"), ("value", "ascending")])
+    counts = np.bincount(np.asarray(pairs.column("row"), dtype=np.int64), minlength=rows)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pairs.column("value").combine_chunks())
+
+
+def _arrow_reader(db: duckdb.DuckDBPyConnection, query: str, batch_size: int) -> pa.RecordBatchReader:
+    """The result of ``query`` as a stream of Arrow record batches of about ``batch_size`` rows."""
+    relation = db.sql(query)
+    for name in ("to_arrow_reader", "fetch_record_batch"):
+        method = getattr(relation, name, None)
+        if method is not None:
+            reader: pa.RecordBatchReader = method(batch_size)
+            return reader
+    raise RuntimeError("this DuckDB version offers no way to stream Arrow record batches")
+
+
+def _take(tables: deque[pa.Table], rows: int) -> pa.Table:
+    """The first ``rows`` rows of the queued tables, removed from the queue."""
+    parts: list[pa.Table] = []
+    while rows or not parts:
+        head = tables[0]
+        if head.num_rows <= rows:
+            parts.append(tables.popleft())
+            rows -= head.num_rows
+        else:
+            parts.append(head.slice(0, rows))
+            tables[0] = head.slice(rows)
+            rows = 0
+    return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+
+
+def _given(name: str, raw: pa.Table) -> str:
+    """SQL true when raw field ``name`` holds a value (is neither absent, NULL nor empty), else false."""
+    return f"coalesce(raw.{name} <> '', false)" if name in raw.column_names else "false"
+
+
+def _empty_as_null(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``values`` with empty strings made NULL, sharing its buffers (only the validity bitmap is new)."""
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([_empty_as_null(chunk) for chunk in values.chunks], values.type)
+    present = pc.fill_null(pc.greater(pc.binary_length(values), 0), False)
+    if values.offset or present.offset or not pa.types.is_string(values.type):
+        return pc.if_else(present, values, pa.scalar(None, values.type))
+    _, offsets, data = values.buffers()
+    return pa.StringArray.from_buffers(len(values), offsets, data, present.buffers()[1])
 
 
 def _raw_array(values: RawColumn, *, as_list: bool) -> pa.Array:

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
-
-import httpx
+from typing import IO, TYPE_CHECKING, Protocol
 
 from rrm.errors import ArchiveLimitError, InputError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "EXPANSION_FLOOR",
@@ -182,6 +183,8 @@ def _zip_members(path: Path, name: str | None = None) -> list[InputSource]:
 
 def download(url: str, folder: Path, transport: httpx.BaseTransport | None = None) -> Path:
     """Fetch ``url`` into ``folder``, refusing anything larger than ``MAX_DOWNLOAD_BYTES``."""
+    import httpx  # only here: a tenth of a second of start-up that ingesting files does not need
+
     folder.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix="download-", delete=False)  # noqa: SIM115
     received = 0

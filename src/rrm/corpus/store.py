@@ -96,6 +96,17 @@ class QuarantinedRecord:
     excerpt: str | None
 
 
+def _arrow_reader(db: duckdb.DuckDBPyConnection, query: str, batch_size: int) -> pa.RecordBatchReader:
+    """The result of ``query`` as a stream of Arrow record batches of about ``batch_size`` rows."""
+    relation = db.sql(query)
+    for name in ("to_arrow_reader", "fetch_record_batch"):
+        method = getattr(relation, name, None)
+        if method is not None:
+            reader: pa.RecordBatchReader = method(batch_size)
+            return reader
+    raise RuntimeError("this DuckDB version offers no way to stream Arrow record batches")
+
+
 def _sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join(sql_path(p) for p in paths) + "]"
 
@@ -448,16 +459,19 @@ class BatchWriter:
             for name in POST_SCHEMA.names
         )
         names = ", ".join(POST_SCHEMA.names)
-        db.execute(
-            f"""COPY (
-                    WITH unique_posts AS (
-                        SELECT {names} FROM staged ANTI JOIN repeated USING (platform, post_id)
-                        UNION ALL SELECT {columns} FROM ({merged})
-                    )
-                    SELECT * FROM unique_posts ANTI JOIN post_keys USING (platform, post_id)
-                ) TO {sql_path(target)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"""
-        )
-        return int(pq.ParquetFile(target).metadata.num_rows)
+        query = f"""
+            WITH unique_posts AS (
+                SELECT {names} FROM staged ANTI JOIN repeated USING (platform, post_id)
+                UNION ALL SELECT {columns} FROM ({merged})
+            )
+            SELECT * FROM unique_posts ANTI JOIN post_keys USING (platform, post_id)"""
+        # Arrow's Parquet writer, as for the staged file: it costs about half the CPU of DuckDB's COPY
+        stored = 0
+        with pq.ParquetWriter(target, POST_SCHEMA, compression=_COMPRESSION, use_dictionary=_POST_DICTIONARY) as out:
+            for chunk in _arrow_reader(db, query, _ROW_GROUP_ROWS):
+                out.write_batch(chunk.cast(POST_SCHEMA), row_group_size=_ROW_GROUP_ROWS)
+                stored += chunk.num_rows
+        return stored
 
     def discard(self) -> None:
         self._close_staged()

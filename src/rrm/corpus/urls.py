@@ -43,7 +43,6 @@ SHORTENER_DOMAINS = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_PSL = PublicSuffixList()
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _OPAQUE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?![0-9]+(?:[/?#]|$))")
 """``mailto:x@y``, ``javascript:...``, ``urn:...``: a scheme with no authority (but not ``host:port``)."""
@@ -92,6 +91,12 @@ def _ascii_host(host: str) -> str:
         return host
 
 
+@lru_cache(maxsize=1)
+def _psl() -> PublicSuffixList:
+    """The Public Suffix List, parsed when first needed (a tenth of a second of start-up otherwise)."""
+    return PublicSuffixList()
+
+
 @lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str | None:
     """``news.bbc.co.uk`` → ``bbc.co.uk``; an IP address is its own domain; None when there is none."""
@@ -103,7 +108,7 @@ def registrable_domain(host: str) -> str | None:
         return address
     if len(host) > 253 or not _DNS_NAME.match(host) or host.rsplit(".", 1)[-1].isdigit():
         return None  # not a DNS name, or a mangled IP address such as 127.000.0.1
-    suffix = _PSL.privatesuffix(host)
+    suffix = _psl().privatesuffix(host)
     return str(suffix) if suffix else None
 
 
