@@ -14,6 +14,7 @@ from rrm._duckdb import arrow_table, connect
 from rrm.detect.cooccur import AMPLIFIER, PEER, SOURCE, object_weights, pair_counts_sql
 from rrm.detect.keyset import KeySet
 from rrm.detect.nullcount import PairCounter, _repeated
+from rrm.detect.shuffles import _Permutation
 
 WINDOW = 60_000_000
 
@@ -142,3 +143,43 @@ def test_repeated_keeps_exactly_the_keys_seen_often_enough() -> None:
     for minimum in (1, 2, 3):
         expected = np.array([counts[k] >= minimum for k in key.tolist()])
         assert (_repeated(key, minimum) == expected).all()
+
+
+def _reference_permutation(p: _Permutation, rng: np.random.Generator) -> np.ndarray:
+    """``_Permutation.__call__`` as first written: every unit of ``bad`` checked again after each round."""
+    from rrm.detect.shuffles import _REPAIR_ROUNDS
+
+    units = p.units
+    order = np.argsort(p.block_key + rng.random(units))
+    source = np.arange(units, dtype=np.int64)
+    source[p.in_place] = order
+    bad = np.flatnonzero(p._collides_all(source))
+    for _ in range(_REPAIR_ROUNDS):
+        if bad.size == 0:
+            break
+        partner = p.in_place[p.starts[bad] + (rng.random(bad.size) * p.sizes[bad]).astype(np.int64)]
+        rows_bad, rows_partner = p._rows(bad), p._rows(partner)
+        ok = (partner != bad) & ~p._collides(rows_bad, source[partner]) & ~p._collides(rows_partner, source[bad])
+        i, j = bad[ok], partner[ok]
+        used = np.bincount(np.concatenate([i, j]), minlength=units)
+        single = (used[i] == 1) & (used[j] == 1)
+        i, j = i[single], j[single]
+        source[i], source[j] = source[j], source[i].copy()
+        bad = bad[p._collides(rows_bad, source[bad])]
+    result: np.ndarray = p.first[source[p.unit_of]]
+    return result
+
+
+def test_permute_elsewhere_repair_equals_the_full_recheck() -> None:
+    rng = np.random.default_rng(11)
+    n = 6000
+    posts = rng.integers(0, 2500, n)  # several actions per post, as hashtags
+    accounts = rng.integers(0, 60, 2500)[posts]  # an account per post
+    objects = rng.integers(0, 40, n)  # few objects: many collisions to repair
+    block = (np.arange(n) // 700).astype(np.int64)
+    permutation = _Permutation(accounts, objects, posts, block, elsewhere=True)
+    for seed in range(3):
+        fast = permutation(np.random.default_rng(seed))
+        assert np.array_equal(fast, _reference_permutation(permutation, np.random.default_rng(seed)))
+    moved = permutation(np.random.default_rng(0))
+    assert (moved != np.arange(n)).mean() > 0.5  # the permutation moves posts

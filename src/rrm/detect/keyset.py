@@ -9,11 +9,27 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GOLDEN", "KeySet"]
+__all__ = ["GOLDEN", "KeySet", "sorted_unique"]
 
 _EMPTY = np.int64(-1)
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 """Fibonacci hashing's multiplier (2^64 / golden ratio): spreads integer keys over the top bits."""
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct ``values`` in ascending order: ``np.unique(values)``, by a sort and a mask.
+
+    NumPy 2.3+ answers ``np.unique`` without ``return_*`` flags with a hash table that is 20 to 60 times
+    slower than sorting on millions of 64-bit integers (2.4 s against 0.04 s for 2 million here), so
+    the hot paths of the null model call this instead."""
+    ordered = np.sort(values, axis=None)
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    result: np.ndarray = ordered[keep]
+    return result
 
 
 class KeySet:
@@ -32,15 +48,18 @@ class KeySet:
             pending, position = pending[left], (position[left] + 1) & self.mask
 
     def _slot(self, keys: np.ndarray) -> np.ndarray:
-        mixed = keys.astype(np.uint64) * GOLDEN
-        slots: np.ndarray = (mixed >> np.uint64(64 - self.bits)).astype(np.int64)
+        mixed = keys.view(np.uint64) * GOLDEN  # keys are int64: a view, no copy
+        mixed >>= np.uint64(64 - self.bits)
+        slots: np.ndarray = mixed.view(np.int64)  # fewer than 64 bits left: the same value
         return slots
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
-        keys = keys.astype(np.int64)
-        found = np.zeros(keys.size, dtype=bool)
-        active = np.arange(keys.size)
+        keys = keys.astype(np.int64, copy=False)
         position = self._slot(keys)
+        seen = self.table[position]
+        found: np.ndarray = seen == keys  # most keys are settled by their first slot (load factor 1/4)
+        active = np.flatnonzero(~found & (seen != _EMPTY))
+        position, keys = (position[active] + 1) & self.mask, keys[active]
         while active.size:
             seen = self.table[position]
             hit = seen == keys

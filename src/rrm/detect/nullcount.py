@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from rrm._duckdb import arrow_table
 from rrm.detect.cooccur import AMPLIFIER, PEER, SOURCE
-from rrm.detect.keyset import GOLDEN
+from rrm.detect.keyset import GOLDEN, sorted_unique
 
 __all__ = ["STRATA", "PairCounter"]
 
@@ -93,7 +93,7 @@ class PairCounter:
         sizes = stop - start
         local = np.repeat(np.arange(objects.size, dtype=np.int64), sizes)
         rows = self.by_object[np.repeat(start, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)]
-        distinct = np.unique(local * self.n_accounts + accounts[rows].astype(np.int64)) // self.n_accounts
+        distinct = sorted_unique(local * self.n_accounts + accounts[rows].astype(np.int64)) // self.n_accounts
         result: np.ndarray = 1.0 / np.log1p(np.bincount(distinct, minlength=objects.size))
         return result
 
@@ -160,7 +160,7 @@ class PairCounter:
 
 def _distinct_per_pair(pair_of: np.ndarray, values: np.ndarray, pairs: int) -> np.ndarray:
     size = int(values.max()) + 1
-    distinct = np.unique(pair_of.astype(np.int64) * size + values) // size
+    distinct = sorted_unique(pair_of.astype(np.int64) * size + values) // size
     counts: np.ndarray = np.bincount(distinct, minlength=pairs)
     return counts
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from rrm._duckdb import sql_path
 from rrm.corpus.store import CorpusStore
+from rrm.detect.allocator import tune_allocator
 from rrm.detect.detectors import ActionDetector, detector_names, get_detector
 from rrm.detect.detectors.base import Observation
 from rrm.detect.model import EDGE_SCHEMA, EVIDENCE_SCHEMA, SELECTION_SCHEMA, DetectionRun, NullModelReport
@@ -77,6 +78,7 @@ def detect(
             progress(stage, done, total)
         done += 1
 
+    tune_allocator()  # large numpy temporaries reused instead of faulted in again (see rrm.detect.allocator)
     db = store.connect()
     try:
         _tune(db, store)

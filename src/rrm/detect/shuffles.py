@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm.detect.cooccur import ACTION_SCHEMA, SOURCE
-from rrm.detect.keyset import KeySet
+from rrm.detect.keyset import KeySet, sorted_unique
 
 __all__ = ["NullCorpora", "dense_codes", "shuffled_actions"]
 
@@ -65,7 +65,7 @@ class _Permutation:
         if self.elsewhere:
             self.objects = objects
             n_objects = int(objects.max()) + 1
-            acted = np.unique(accounts.astype(np.int64) * n_objects + objects)
+            acted = sorted_unique(accounts.astype(np.int64) * n_objects + objects)
             # an object acted on by one account collides only with that account; the others are looked up
             owners = np.bincount(acted % n_objects, minlength=n_objects)
             self.owner = np.full(n_objects, -1, dtype=np.int64)
@@ -127,7 +127,12 @@ class _Permutation:
                 single = (used[i] == 1) & (used[j] == 1)
                 i, j = i[single], j[single]
                 source[i], source[j] = source[j], source[i].copy()
-                bad = bad[self._collides(rows_bad, source[bad])]
+                # a swapped unit was checked against its new account; the others kept theirs, so they
+                # still collide (the same result as checking every unit of ``bad`` again, for less)
+                moved = np.zeros(units, dtype=bool)
+                moved[i] = True
+                moved[j] = True
+                bad = bad[~moved[bad]]
         result: np.ndarray = self.first[source[self.unit_of]]
         return result
 

@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from rrm._duckdb import arrow_table
 from rrm.detect.cooccur import object_weights, pair_counts_sql
 from rrm.detect.detectors.base import Observation
+from rrm.detect.keyset import sorted_unique
 from rrm.detect.model import NullModelReport
 from rrm.detect.nullcount import STRATA, PairCounter
 from rrm.detect.params import DetectionParams
@@ -120,7 +121,7 @@ def _tail_p(strata: np.ndarray, weights: np.ndarray, null: dict[int, np.ndarray]
             shuffles: int) -> np.ndarray:
     p = np.ones(weights.size, dtype=np.float64)
     everyone = max(sum(pairs.values()), 1)
-    for stratum in np.unique(strata):
+    for stratum in sorted_unique(strata):
         where = strata == stratum
         sorted_null = null.get(int(stratum), np.empty(0))
         at_least = sorted_null.size - np.searchsorted(sorted_null, weights[where] - 1e-9, side="left")
@@ -245,7 +246,7 @@ class NullTest:
         all_strata, all_weights = self.null_count()
         order = np.lexsort((all_weights, all_strata))
         all_strata, all_weights = all_strata[order], all_weights[order]  # the same for any order of the shuffles
-        null = {int(s): np.sort(all_weights[all_strata == s]) for s in np.unique(all_strata)}
+        null = {int(s): np.sort(all_weights[all_strata == s]) for s in sorted_unique(all_strata)}
         edges = observation.edges
         weights = edges.column("weight").to_numpy()
         pairs = self.pairs_per_stratum

@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
+from rrm.detect.keyset import sorted_unique
 
 __all__ = [
     "SHINGLE", "VALUE_MASK", "cluster_near_duplicates", "exact_sql", "loose_sql", "lsh_components", "minhash_signatures",
@@ -57,6 +58,7 @@ _WS_NOT_SPACE = r"[\t\n\x{0B}\f\r\x{1C}-\x{1F}\x{85}\x{A0}\x{1680}\x{2000}-\x{20
 _CHUNK_CHARS = 1 << 23  # code points per chunk: about 0.5 GB of temporary arrays at most
 _SLICE_TEXTS = 1 << 17  # texts whose full signatures (512 bytes each) exist at once, per thread
 _THREADS = min(2, os.cpu_count() or 1)
+_HASH_BLOCK = 1 << 16  # positions hashed at once: 512 KB of uint64, in cache
 _EMPTY = np.uint64(np.iinfo(np.uint64).max)
 _U64 = np.uint64
 
@@ -89,37 +91,59 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
 
 def _shingle_hashes(points: np.ndarray, key: np.uint64) -> np.ndarray:
     """The mixed hash of the ``SHINGLE`` code points starting at each position (the last ``SHINGLE - 1``
-    positions get a partial hash, to be dropped by the caller)."""
-    wide = points.astype(np.uint64)
-    h = wide.copy()
-    for shift in range(1, SHINGLE):  # a loop over the 5 characters of a shingle, each step vectorised
-        h *= _U64(0x100000001B3)
-        h[: h.size - shift] += wide[shift:]
-    h ^= key
-    return _fmix64(h)
+    positions get a partial hash, to be dropped by the caller).
+
+    Computed in blocks of ``_HASH_BLOCK`` positions, so that the temporaries of the polynomial and of
+    the finaliser stay in the processor's cache (twice as fast as whole-array passes)."""
+    size = points.size
+    out = np.empty(size, dtype=np.uint64)
+    for lo in range(0, size, _HASH_BLOCK):
+        hi = min(lo + _HASH_BLOCK, size)
+        wide = points[lo : min(hi + SHINGLE - 1, size)].astype(np.uint64)
+        h = out[lo:hi]
+        h[:] = wide[: hi - lo]
+        for shift in range(1, SHINGLE):  # a loop over the 5 characters of a shingle, each step vectorised
+            h *= _U64(0x100000001B3)
+            m = min(hi - lo, wide.size - shift)
+            h[:m] += wide[shift : shift + m]
+        h ^= key
+        _fmix64(h)
+    return out
 
 
 def _densify(signatures: np.ndarray) -> np.ndarray:
-    """Rotation densification, in place: an empty bin takes the next non-empty bin's value (circularly)
-    plus ``distance << 58``, so that a borrowed value never equals a value of the bin it came from.
+    """Rotation densification of ``signatures`` (n × 64), in place; see ``_densify_columns``."""
+    signatures[...] = _densify_columns(np.ascontiguousarray(signatures.T)).T
+    return signatures
+
+
+def _densify_columns(columns: np.ndarray) -> np.ndarray:
+    """Rotation densification of signatures stored bin by bin (64 × n: one contiguous row per bin), in
+    place: an empty bin takes the next non-empty bin's value (circularly) plus ``distance << 58``, so
+    that a borrowed value never equals a value of the bin it came from.
 
     The distance to the next non-empty bin is carried over the bins from right to left, twice around
-    (for the wrap), one vectorised step per bin over every row; then each bin's empty rows are filled."""
-    n, bins = signatures.shape
-    full = np.ascontiguousarray((signatures != _EMPTY).T)  # bins × n, one contiguous row per bin
-    distance = np.zeros((bins, n), dtype=np.int16)
+    (for the wrap), one vectorised in-place step per bin over every text; then each bin's empty texts
+    are filled from the flat array (a borrowed value always comes from a non-empty bin)."""
+    bins, n = columns.shape
+    empty = columns == _EMPTY
+    distance = np.empty((bins, n), dtype=np.int16)
     carry = np.full(n, 2 * bins, dtype=np.int16)  # "no non-empty bin yet"
-    for lap in range(2):  # a loop over the 64 bins (twice), each step over every row at once
+    one, cap = np.int16(1), np.int16(2 * bins)
+    for lap in range(2):  # a loop over the 64 bins (twice), each step over every text at once
         for j in range(bins - 1, -1, -1):
-            carry = np.where(full[j], 0, np.minimum(carry + 1, 2 * bins)).astype(np.int16)
+            carry += one
+            np.minimum(carry, cap, out=carry)
+            np.multiply(carry, empty[j], out=carry)  # 0 at a non-empty bin
             if lap:
                 distance[j] = carry
+    flat = columns.reshape(-1)
     for j in range(bins):
-        rows = np.flatnonzero(~full[j] & (distance[j] < bins))
-        if rows.size:
-            d = distance[j, rows].astype(np.int64)
-            signatures[rows, j] = signatures[rows, (j + d) % bins] + (d.astype(np.uint64) << _U64(_VALUE_BITS))
-    return signatures
+        texts = np.flatnonzero(empty[j] & (distance[j] < bins))
+        if texts.size:
+            d = distance[j, texts].astype(np.int64)
+            columns[j, texts] = flat[((j + d) % bins) * n + texts] + (d.astype(np.uint64) << _U64(_VALUE_BITS))
+    return columns
 
 
 def minhash_signatures(texts: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarray:
@@ -127,12 +151,19 @@ def minhash_signatures(texts: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarr
 
     A text shorter than 5 characters is one 5-gram (itself, padded); a null text is all ``2**64 - 1``.
     """
+    return np.ascontiguousarray(_minhash_columns(texts, seed).T)
+
+
+def _minhash_columns(texts: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarray:
+    """``minhash_signatures`` stored bin by bin (64 × len(texts)): the minima are taken on the flat
+    array (``np.minimum.at`` with one index, its fast path) and densified one bin at a time."""
     array = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
     array = pc.fill_null(array.cast(pa.string()), "")
     n = len(array)
-    signatures = np.full((n, _BINS), _EMPTY, dtype=np.uint64)
+    columns = np.full((_BINS, n), _EMPTY, dtype=np.uint64)
     if n == 0:
-        return signatures
+        return columns
+    flat = columns.reshape(-1)
     key = _fmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
     lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
     # the UTF-8 bytes of all the texts, end to end, and where each text starts (one decode per chunk)
@@ -158,11 +189,10 @@ def minhash_signatures(texts: pa.Array | pa.ChunkedArray, seed: int) -> np.ndarr
             hashes[starts[short]] = _short_hashes(points, starts[short], sizes[short], key)
         doc = np.repeat(np.arange(begin, stop, dtype=np.int64), sizes)
         hashes, doc = hashes[keep], doc[keep]
-        bins = (hashes >> _U64(_VALUE_BITS)).astype(np.int64)
-        values = hashes & _U64((1 << _VALUE_BITS) - 1)
-        np.minimum.at(signatures, (doc, bins), values)
+        index = (hashes >> _U64(_VALUE_BITS)).astype(np.int64) * n + doc  # bin-major position
+        np.minimum.at(flat, index, hashes & _U64(VALUE_MASK))
         begin = stop
-    return _densify(signatures)
+    return _densify_columns(columns)
 
 
 def _short_hashes(points: np.ndarray, starts: np.ndarray, sizes: np.ndarray, key: np.uint64) -> np.ndarray:
@@ -175,27 +205,38 @@ def _short_hashes(points: np.ndarray, starts: np.ndarray, sizes: np.ndarray, key
     return _fmix64(h)
 
 
-def _band_keys(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
-    block = signatures[:, band * rows : (band + 1) * rows]
-    key = np.zeros(block.shape[0], dtype=np.uint64)
-    for row in range(rows):  # the few values of a band, each step vectorised over every document
-        key ^= block[:, row]
-        key = _fmix64(key)
-    return key
+_Sketch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""(fingerprints n × 64 uint16, codes n × 2 uint64, band keys bands × n uint64, usable n bool)."""
+_CODE_SHIFTS = (np.arange(32, dtype=np.uint64) * _U64(2))[:, None]
+_CODE_MASK = _U64(0x5555555555555555)
 
 
-def _sketch(signatures: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What LSH needs of ``signatures``: 16-bit fingerprints of the values (n × 64; two different
-    values agree by chance with probability 1/65,536), the bucket key of every band (bands × n) and
-    whether a row has any value."""
-    n, width = signatures.shape
+def _sketch(signatures: np.ndarray, rows: int) -> _Sketch:
+    """What LSH needs of ``signatures`` (n × 64); see ``_sketch_columns``."""
+    return _sketch_columns(signatures.T, rows)
+
+
+def _sketch_columns(columns: np.ndarray, rows: int) -> _Sketch:
+    """What LSH needs of signatures stored bin by bin (64 × n): 16-bit fingerprints of the values
+    (n × 64; two different values agree by chance with probability 1/65,536), their two lowest bits
+    packed into two 64-bit words per text (``codes``: two texts whose codes differ in a bin differ
+    in that bin, so counting the differing 2-bit fields bounds the agreement from above at 16 bytes a
+    text), the bucket key of every band of ``rows`` bins (bands × n) and whether a text has any value."""
+    width, n = columns.shape
     fingerprints = np.empty((n, width), dtype=np.uint16)
+    codes = np.empty((n, 2), dtype=np.uint64)
     for lo in range(0, n, 1 << 16):  # in slices: no second copy of the signatures
-        fingerprints[lo : lo + (1 << 16)] = _fmix64(signatures[lo : lo + (1 << 16)].copy()) >> _U64(48)
-    keys = np.stack([_band_keys(signatures, band, rows) for band in range(width // rows)]) if n else np.zeros(
-        (width // rows, 0), dtype=np.uint64
-    )
-    return fingerprints, keys, signatures[:, 0] != _EMPTY
+        mixed = _fmix64(columns[:, lo : lo + (1 << 16)].copy()) >> _U64(48)
+        fingerprints[lo : lo + (1 << 16)] = mixed.T
+        two = (mixed & _U64(3)).reshape(2, width // 2, -1) << _CODE_SHIFTS[: width // 2]
+        codes[lo : lo + (1 << 16)] = np.bitwise_or.reduce(two, axis=1).T
+    keys = np.zeros((width // rows, n), dtype=np.uint64)
+    for band in range(width // rows):
+        key = keys[band]
+        for row in range(rows):  # the few values of a band, each step vectorised over every document
+            key ^= columns[band * rows + row]
+            _fmix64(key)
+    return fingerprints, codes, keys, columns[0] != _EMPTY
 
 
 def lsh_components(signatures: np.ndarray, threshold: float, *, rows: int = _ROWS) -> np.ndarray:
@@ -207,36 +248,60 @@ def lsh_components(signatures: np.ndarray, threshold: float, *, rows: int = _ROW
     the pairs of a bucket), linked when the share of equal values reaches ``threshold``, and clusters
     are the connected components of the links. A row without any value (all ``2**64 - 1``) stays alone.
     """
-    return _components(*_sketch(signatures, rows), threshold)
+    return _components(_sketch(signatures, rows), threshold)
 
 
-def _components(fingerprints: np.ndarray, keys: np.ndarray, usable: np.ndarray, threshold: float) -> np.ndarray:
-    """``lsh_components`` from ``_sketch``: candidates are compared on the fingerprints (a quarter of
-    the memory traffic of the values)."""
-    n = fingerprints.shape[0]
-    docs = np.arange(n)
+def _band_links(
+    sketch: _Sketch, band: int, threshold: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The links of one band: each text against its bucket's first text (in document order), first on
+    the 2-bit codes (a pair with more differing fields than the threshold allows is rejected without
+    reading its fingerprints), then on the fingerprints."""
+    fingerprints, codes, keys, usable = sketch
+    width = fingerprints.shape[1]
+    minimum = threshold * width - 1e-9
+    most_differing = width - int(np.ceil(minimum))
+    key = keys[band]
+    order = np.argsort(key, kind="stable")  # ties in document order
+    order = order[usable[order]]
+    if order.size < 2:
+        return [], []
+    sorted_key = key[order]
+    first = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
+    group_start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
+    member, rep = order, order[group_start]
+    candidates = member != rep
     sources: list[np.ndarray] = []
     targets: list[np.ndarray] = []
-    for key in keys:
-        order = np.argsort(key, kind="stable")  # ties in document order
-        order = order[usable[order]]
-        if order.size < 2:
-            continue
-        sorted_key = key[order]
-        first = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
-        group_start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
-        member, rep = order, order[group_start]
-        candidates = member != rep
-        if not candidates.any():
-            continue
-        member, rep = member[candidates], rep[candidates]
-        for lo in range(0, member.size, 1 << 18):  # bounded memory: 2^18 candidate pairs at a time
-            m, r = member[lo : lo + (1 << 18)], rep[lo : lo + (1 << 18)]
-            similar = (fingerprints[m] == fingerprints[r]).sum(axis=1) >= threshold * fingerprints.shape[1] - 1e-9
-            sources.append(m[similar])
-            targets.append(r[similar])
+    if not candidates.any():
+        return sources, targets
+    member, rep = member[candidates], rep[candidates]
+    for lo in range(0, member.size, 1 << 18):  # bounded memory: 2^18 candidate pairs at a time
+        m, r = member[lo : lo + (1 << 18)], rep[lo : lo + (1 << 18)]
+        differing = codes[m]
+        differing ^= codes[r]
+        differing |= differing >> _U64(1)
+        differing &= _CODE_MASK
+        possible = np.bitwise_count(differing).sum(axis=1) <= most_differing
+        m, r = m[possible], r[possible]
+        similar = (fingerprints[m] == fingerprints[r]).sum(axis=1) >= minimum
+        sources.append(m[similar])
+        targets.append(r[similar])
+    return sources, targets
+
+
+def _components(sketch: _Sketch, threshold: float) -> np.ndarray:
+    """``lsh_components`` from ``_sketch``: candidates are compared on the codes, then on the
+    fingerprints (a quarter of the memory traffic of the values); the bands are independent and run
+    on two threads (numpy releases the GIL in its loops); the components do not depend on the order
+    of the links."""
+    n = sketch[0].shape[0]
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        found = list(pool.map(lambda band: _band_links(sketch, band, threshold), range(sketch[2].shape[0])))
+    sources = [s for band_sources, _ in found for s in band_sources]
+    targets = [t for _, band_targets in found for t in band_targets]
     if not sources:
-        return docs
+        return np.arange(n)
     return _smallest_of_component(n, np.concatenate(sources), np.concatenate(targets))
 
 
@@ -264,25 +329,28 @@ def near_duplicate_representatives(texts: pa.Array | pa.ChunkedArray, *, thresho
     n = len(texts)
     fingerprints = np.empty((n, _BINS), dtype=np.uint16)
     keys = np.empty((_BANDS, n), dtype=np.uint64)
+    codes = np.empty((n, 2), dtype=np.uint64)
     usable = np.empty(n, dtype=bool)
 
-    def sketch(lo: int) -> None:  # the signatures of one slice at a time: 256 bytes a text remain
+    def sketch(lo: int) -> None:  # the signatures of one slice at a time: 272 bytes a text remain
         hi = min(lo + _SLICE_TEXTS, n)
-        fingerprints[lo:hi], keys[:, lo:hi], usable[lo:hi] = _sketch(minhash_signatures(texts.slice(lo, hi - lo), seed), _ROWS)
+        fingerprints[lo:hi], codes[lo:hi], keys[:, lo:hi], usable[lo:hi] = _sketch_columns(
+            _minhash_columns(texts.slice(lo, hi - lo), seed), _ROWS
+        )
 
     # slices are independent and numpy releases the GIL in its loops: two threads use both cores
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
         list(pool.map(sketch, range(0, n, _SLICE_TEXTS)))
-    return _components(fingerprints, keys, usable, threshold)
+    return _components((fingerprints, codes, keys, usable), threshold)
 
 
 def signatures_from_minima(doc: np.ndarray, bins: np.ndarray, minima: np.ndarray, n_docs: int) -> np.ndarray:
     """Densified one-permutation MinHash signatures (n_docs × 64) from rows (doc, bin, minimum) computed
     elsewhere (in DuckDB: ``hash(element) >> 58`` as bin, ``min(hash(element) & (2**58 - 1))`` per doc and
     bin), at most one row per doc and bin."""
-    signatures = np.full((n_docs, _BINS), _EMPTY, dtype=np.uint64)
-    signatures[doc.astype(np.int64), bins.astype(np.int64)] = minima.astype(np.uint64)
-    return _densify(signatures)
+    columns = np.full((_BINS, n_docs), _EMPTY, dtype=np.uint64)
+    columns[bins.astype(np.int64), doc.astype(np.int64)] = minima.astype(np.uint64)
+    return _densify_columns(columns).T
 
 
 def cluster_near_duplicates(
@@ -298,7 +366,7 @@ def cluster_near_duplicates(
     ).column("text")
     representative = near_duplicate_representatives(distinct, threshold=threshold, seed=seed)
     clustered = np.flatnonzero(representative != np.arange(representative.size))
-    members = np.union1d(clustered, representative[clustered])
+    members = sorted_unique(np.concatenate([clustered, representative[clustered]]))
     mapping = pa.table(
         {
             "text": distinct.take(pa.array(members)),

@@ -32,18 +32,18 @@ class CoAmplify(ActionDetector):
     directed = True
 
     def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
+        # the authors' posts that were reshared, matched on (platform, post id): no string built per post
         return f"""
-            WITH reshares AS (
-                SELECT {ACCOUNT} AS account, p.platform || ':' || p.reshare_of_post AS object,
-                       {TIME_US} AS t, p.post_id AS post, {AMPLIFIER} AS role
-                FROM posts p WHERE p.reshare_of_post IS NOT NULL
-            )
             SELECT {ACCOUNT} AS account, p.platform || ':' || p.post_id AS object, {TIME_US} AS t,
                    p.post_id AS post, {SOURCE} AS role
-            FROM posts p SEMI JOIN (SELECT DISTINCT object FROM reshares) r ON r.object = p.platform || ':' || p.post_id
+            FROM posts p SEMI JOIN (SELECT DISTINCT platform, reshare_of_post FROM posts
+                                    WHERE reshare_of_post IS NOT NULL) r
+                 ON r.platform = p.platform AND r.reshare_of_post = p.post_id
             WHERE p.reshare_of_post IS NULL
             UNION ALL
-            SELECT account, object, t, post, role FROM reshares"""
+            SELECT {ACCOUNT} AS account, p.platform || ':' || p.reshare_of_post AS object,
+                   {TIME_US} AS t, p.post_id AS post, {AMPLIFIER} AS role
+            FROM posts p WHERE p.reshare_of_post IS NOT NULL"""
 
 
 register_detector(CoAmplify())
