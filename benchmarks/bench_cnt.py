@@ -290,15 +290,21 @@ def scale_worker(data: Path, workspace: Path) -> None:
     )
 
 
-def bench_scale(folder: Path, posts: int) -> None:
+def bench_scale(folder: Path, posts: int, data: Path | None = None) -> None:
     from rrm.demo.scenario import ScenarioConfig, write_posts
 
-    data = folder / "scale.csv.gz"
+    if data is None:
+        data = folder / "scale.csv.gz"
+        started = time.perf_counter()
+        written = write_posts(ScenarioConfig(seed=1, organic_accounts=max(300, posts // 40), posts_target=posts), data)
+        print(f"\n3. scale: {written:,} generated posts ({time.perf_counter() - started:.0f} s to generate, not counted)")
+    else:
+        print(f"\n3. scale: the posts of {data} (generated earlier, --scale-data)")
+    workspace = folder / "ws-scale"
+    if workspace.exists():  # a kept folder's earlier corpus would turn the ingest into a run of duplicates
+        shutil.rmtree(workspace)
     started = time.perf_counter()
-    written = write_posts(ScenarioConfig(seed=1, organic_accounts=max(300, posts // 40), posts_target=posts), data)
-    print(f"\n3. scale: {written:,} generated posts ({time.perf_counter() - started:.0f} s to generate, not counted)")
-    started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--scale-worker", str(data), str(folder / "ws-scale")])
+    child = subprocess.Popen([sys.executable, __file__, "--scale-worker", str(data), str(workspace)])
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
@@ -322,6 +328,8 @@ def main(argv: Iterator[str] | None = None) -> None:
     parser.add_argument("--near-rate", type=float, default=8.0, help="posts a second in the near-duplicate set")
     parser.add_argument("--threshold", type=float, default=0.7, help="near-duplicate similarity threshold")
     parser.add_argument("--scale-posts", type=int, default=1_000_000, help="posts for the scale run")
+    parser.add_argument("--scale-data", type=Path,
+                        help="ingest this file in the scale run instead of generating one (a file the scale run wrote)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument("--scale-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -339,7 +347,7 @@ def main(argv: Iterator[str] | None = None) -> None:
         if "near" in parts:
             bench_near(folder, args.near_posts, args.window, args.threshold, args.near_rate)
         if "scale" in parts:
-            bench_scale(folder, args.scale_posts)
+            bench_scale(folder, args.scale_posts, args.scale_data)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
