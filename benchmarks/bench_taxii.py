@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import socket
 import sqlite3
@@ -200,6 +201,7 @@ def wrk_pages(base: str, key: str, specs: list[dict[str, str]], readers: int, se
     script.write_text(WRK_SCRIPT % (queries, path))
     command = [wrk, "-t1", f"-c{readers}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(script),
                "-H", f"Authorization: Bearer {key}", "-H", f"Accept: {MEDIA}", base]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's CPU: it is the child waited for here
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         split: list[int] = []
         if server_pid is not None:
@@ -212,8 +214,10 @@ def wrk_pages(base: str, key: str, specs: list[dict[str, str]], readers: int, se
     requests, errors, duration_us, p50_us, p99_us = (int(v) for v in line.split()[1:])
     if errors:
         raise RuntimeError(f"wrk: {errors} of {requests} requests failed or were not 200:\n{output}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_s = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     return {"p50": p50_us / 1000, "p99": p99_us / 1000, "pages_s": requests / (duration_us / 1e6),
-            "requests": requests, "split": split}
+            "requests": requests, "split": split, "client_cpu_ms": client_s * 1000 / max(1, requests)}
 
 
 def make_node(root: Path) -> tuple[Workspace, TaxiiStore, str]:
@@ -372,6 +376,9 @@ def bench_size(size: int, folder: Path, workers: int, requests: int, seconds: fl
             break
         for readers, figures in result[client].items():
             split = f", connections per worker {figures['split']}" if figures.get("split") else ""
+            if "client_cpu_ms" in figures:
+                share = figures["client_cpu_ms"] / (figures["client_cpu_ms"] + figures["cpu_ms"])
+                split += f", wrk CPU {figures['client_cpu_ms']:.2f} ms/page ({share:.0%} of client + server)"
             print(f"{readers:>3} readers ({figures['client']}): p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, "
                   f"{figures['pages_s']:.0f} pages/s, server CPU {figures['cpu_ms']:.2f} ms/page{split}")
     for path in sorted(root.rglob("*"), reverse=True):

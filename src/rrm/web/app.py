@@ -134,11 +134,18 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access
 
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(_FACTORY, factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                    access_log=access_log)
+                    access_log=access_log, http=_http_protocol())
         return
     with _listening_socket(host, port, listen=False) as holder:  # the port is ours (and known, for port 0)
         bound = int(holder.getsockname()[1])
         _supervise(workers, (host, bound, access_log, log_level))
+
+
+def _http_protocol() -> Any:
+    """uvicorn's httptools protocol with one write per response (``CoalescingHttpToolsProtocol``)."""
+    from rrm.share.taxii.http1 import CoalescingHttpToolsProtocol
+
+    return CoalescingHttpToolsProtocol
 
 
 @contextlib.contextmanager
@@ -161,7 +168,7 @@ def _worker(host: str, port: int, access_log: bool, log_level: str) -> None:
     import uvicorn
 
     config = uvicorn.Config(_FACTORY, factory=True, host=host, port=port, log_level=log_level,
-                            access_log=access_log)
+                            access_log=access_log, http=_http_protocol())
     with _listening_socket(host, port) as sock:
         uvicorn.Server(config).run(sockets=[sock])
 

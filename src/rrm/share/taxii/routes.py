@@ -12,7 +12,9 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -164,21 +166,50 @@ _QUERY_PARAMETERS = [
 _FILTERS: dict[str, Any] = {"parameters": _QUERY_PARAMETERS}
 
 
+_LISTED = ("match[id]", "match[type]", "match[version]", "match[spec_version]")
+
+
 def _query_of(request: Request) -> _Query:
-    params = request.query_params
+    """The parameters as Starlette's ``request.query_params`` reads them (a single one: the last given),
+    parsed straight from the query string: no multi-dict built on every page."""
+    raw: bytes = request.scope.get("query_string", b"")
+    single: dict[str, str] = {}
+    lists: dict[str, list[str]] = {name: [] for name in _LISTED}
+    if raw:
+        for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+            listed = lists.get(name)
+            if listed is not None:
+                listed.append(value)
+            single[name] = value
     limit: int | None = None
-    text = params.get("limit")
+    text = single.get("limit")
     if text is not None:
         if not (text.isascii() and text.isdigit()) or int(text) < 1:
             raise TaxiiError(400, "Invalid limit", "limit must be a whole number of at least 1")
         limit = int(text)
-    return _Query(params.get("added_after"), params.getlist("match[id]"), params.getlist("match[type]"),
-                  params.getlist("match[version]"), params.getlist("match[spec_version]"), limit, params.get("next"))
+    return _Query(single.get("added_after"), lists["match[id]"], lists["match[type]"], lists["match[version]"],
+                  lists["match[spec_version]"], limit, single.get("next"))
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    """The first ``name`` header of the request (lower-case, as the ASGI server gives them), as Starlette
+    reads it (``request.headers.get``), without building Starlette's ``Headers`` on every page."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
 
 
 def _acceptable(accept: str | None) -> bool:
     if not accept:
         return False
+    # a partner sends the same Accept on every page: short ones are judged once
+    return _acceptable_text(accept) if len(accept) <= 256 else _acceptable_text.__wrapped__(accept)
+
+
+@lru_cache(maxsize=256)
+def _acceptable_text(accept: str) -> bool:
     for part in accept.split(","):
         media, *params = [p.strip().lower() for p in part.split(";")]
         if media == "application/taxii+json" and all(p.replace(" ", "") in ("version=2.1",) or p.startswith("q=")
@@ -188,7 +219,7 @@ def _acceptable(accept: str | None) -> bool:
 
 
 async def _authenticate(store: TaxiiStore, request: Request, epoch: int | None = None) -> Partner:
-    header = request.headers.get("authorization", "")
+    header = _header(request, b"authorization") or ""
     scheme, _, value = header.partition(" ")
     partner: Partner | None = None
     if scheme.lower() in ("bearer", "token") and value:
@@ -259,7 +290,7 @@ def _envelope(page: Page) -> str:
 
 async def _guard(store: TaxiiStore, request: Request, epoch: int | None = None) -> Partner:
     partner = await _authenticate(store, request, epoch)
-    if not _acceptable(request.headers.get("accept")):
+    if not _acceptable(_header(request, b"accept")):
         raise TaxiiError(406, "Not acceptable", f"Accept must be {TAXII_MEDIA_TYPE}")
     return partner
 
