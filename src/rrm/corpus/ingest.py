@@ -55,11 +55,16 @@ class _CountingReader(io.RawIOBase):
         return self._inner.tell()
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        self.count += len(data)
+        readinto = getattr(self._inner, "readinto", None)
+        if readinto is not None:  # straight into the caller's buffer: one copy of every byte less
+            size = readinto(buffer) or 0
+        else:
+            data = self._inner.read(len(buffer))
+            size = len(data)
+            buffer[:size] = data
+        self.count += size
         self._on_read(self.count)
-        return len(data)
+        return size
 
 
 def ingest_source(

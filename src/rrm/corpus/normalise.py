@@ -42,7 +42,9 @@ _IN_TEXT = {
 """For each list field found in text: the pattern, its group, and a marker without which the text has none
 (a cheap ``contains`` test spares the regular expression on most texts)."""
 _EMPTY_LIST = "[]::VARCHAR[]"
-_ISO_SHAPED = "substr({value}, 5, 1) = '-' AND substr({value}, 8, 1) = '-'"
+_ISO_SHAPED = "{value} LIKE '____-__-%'"
+"""A text with the shape of an ISO 8601 date (characters 5 and 8 are '-'): ``LIKE`` tests it in half the time of
+two ``substr``, and the query tests it once per value."""
 _TRIMMED = frozenset(
     {"platform", "post_id", "account_id", "handle", "created_at", "kind", "lang", "reshare_of_post",
      "reshare_of_account", "reply_to_post", "reply_to_account", "quote_of_post", "account_created_at",
@@ -86,8 +88,9 @@ class Normaliser:
     def close(self) -> None:
         self._db.close()
 
-    def _time(self, value: str, number: str) -> str:
-        """SQL parsing the trimmed text ``value``; ``number`` is its value as a DOUBLE (NULL when not a number).
+    def _time(self, value: str, number: str, iso_shaped: str) -> str:
+        """SQL parsing the trimmed text ``value``; ``number`` is its value as a DOUBLE (NULL when not a number),
+        ``iso_shaped`` whether it has the shape of an ISO 8601 date (``_ISO_SHAPED``).
 
         ISO 8601 first where the text has its shape (cheap, and never a number); then unix seconds or
         milliseconds; then the format's own patterns, before a cast, which would read '10/1/17 19:58'
@@ -98,7 +101,7 @@ class Normaliser:
         own = f"try_strptime({value}, [{patterns}])::TIMESTAMPTZ" if patterns else None
         return (
             f"CASE WHEN {value} IS NULL THEN NULL "
-            f"WHEN {_ISO_SHAPED.format(value=value)} THEN {f'coalesce({iso}, {own})' if own else iso} "
+            f"WHEN {iso_shaped} THEN {f'coalesce({iso}, {own})' if own else iso} "
             f"WHEN {number} IS NOT NULL THEN "
             f"CASE WHEN abs({number}) < 1e11 THEN to_timestamp({number}) "
             f"WHEN abs({number}) < 1e14 THEN to_timestamp({number} / 1000) END "
@@ -106,9 +109,9 @@ class Normaliser:
         )
 
     @staticmethod
-    def _number(value: str) -> str:
+    def _number(value: str, iso_shaped: str) -> str:
         """The DOUBLE of a time written as unix seconds or milliseconds; not tried on ISO-shaped texts."""
-        return f"CASE WHEN {_ISO_SHAPED.format(value=value)} THEN NULL ELSE TRY_CAST({value} AS DOUBLE) END"
+        return f"CASE WHEN {iso_shaped} THEN NULL ELSE TRY_CAST({value} AS DOUBLE) END"
 
     def _raw_table(self, batch: RawBatch) -> pa.Table:
         arrays: dict[str, pa.Array] = {"_line": pa.array(batch.lines, pa.int64())}
@@ -250,10 +253,13 @@ class Normaliser:
         latest = self._latest.isoformat()
         return f"""
         WITH l AS (SELECT raw._line AS _check_line, {scalars}, {urls} AS urls, {lists}, {flags} FROM raw),
-        n AS (SELECT l.*, {self._number('l.created_at')} AS created_num,
-                     {self._number('l.account_created_at')} AS account_created_num FROM l),
-        t AS (SELECT n.*, {self._time('n.created_at', 'n.created_num')} AS created_ts,
-                     {self._time('n.account_created_at', 'n.account_created_num')} AS account_created_ts FROM n)
+        i AS (SELECT l.*, {_ISO_SHAPED.format(value='l.created_at')} AS created_iso,
+                     {_ISO_SHAPED.format(value='l.account_created_at')} AS account_created_iso FROM l),
+        n AS (SELECT i.*, {self._number('i.created_at', 'i.created_iso')} AS created_num,
+                     {self._number('i.account_created_at', 'i.account_created_iso')} AS account_created_num FROM i),
+        t AS (SELECT n.*, {self._time('n.created_at', 'n.created_num', 'n.created_iso')} AS created_ts,
+                     {self._time('n.account_created_at', 'n.account_created_num', 'n.account_created_iso')}
+                     AS account_created_ts FROM n)
         SELECT t._check_line, coalesce(t.platform, {sql_string(self.platform)}) AS platform,
                CASE WHEN t.handle IS NULL THEN NULL ELSE ltrim(t.handle, '@') END AS handle,
                t.created_ts AS created_at,
@@ -309,7 +315,7 @@ class Normaliser:
         columns["urls_canonical"] = canonical
         columns["shortened_urls"] = shortened
         columns["domains"] = domains
-        columns["batch_id"] = pa.array([self.batch_id] * table.num_rows, pa.string())
+        columns["batch_id"] = pa.repeat(pa.scalar(self.batch_id, pa.string()), table.num_rows)
         columns["source_line"] = table.column("_line")
         return pa.table([columns[name] for name in POST_SCHEMA.names], schema=POST_SCHEMA)
 
@@ -317,7 +323,7 @@ class Normaliser:
         """One account observation per post; the store keeps the latest per account and batch."""
         columns = {name: table.column(name) for name in ACCOUNT_SCHEMA.names if name in table.column_names}
         columns["observed_at"] = table.column("created_at")
-        columns["batch_id"] = pa.array([self.batch_id] * table.num_rows, pa.string())
+        columns["batch_id"] = pa.repeat(pa.scalar(self.batch_id, pa.string()), table.num_rows)
         return pa.table([columns[name] for name in ACCOUNT_SCHEMA.names], schema=ACCOUNT_SCHEMA)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -26,6 +27,7 @@ __all__ = ["MAX_FIELD_CHARS", "CsvSpec", "CsvTableFormat", "header_of", "read_cs
 
 MAX_FIELD_CHARS = 1024 * 1024
 FAST_BLOCK_BYTES = 4 * 1024 * 1024
+_NEWLINE = ord("\n")
 csv.field_size_limit(MAX_FIELD_CHARS)
 
 Columns = dict[str, pa.Array]
@@ -134,6 +136,31 @@ def without_nul_bytes(
             [line for i, line in enumerate(lines) if i not in flagged], rejections)
 
 
+def _newlines(data: bytes) -> int:
+    """The number of newlines in ``data``: NumPy counts a large block in half the time, without the GIL."""
+    if len(data) < 1 << 16:
+        return data.count(b"\n")
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == _NEWLINE))
+
+
+def _has_blank_row(batch: pa.RecordBatch) -> bool:
+    """True when a row of ``batch`` has every column empty, as Arrow reads a blank line (``\\n`` or ``\\r\\n``).
+
+    Arrow turns a blank line into a row of empty values; such a row (blank line or not) is left to the
+    exact reader, which skips blank lines. Usually the first column (an identifier) has no empty
+    value and the check ends there.
+    """
+    if batch.num_columns == 0:
+        return bool(batch.num_rows > 0)
+    empty: pa.Array | None = None
+    for column in batch.columns:
+        column_empty = pc.equal(pc.binary_length(column), 0)
+        empty = column_empty if empty is None else pc.and_(empty, column_empty)
+        if not pc.any(empty).as_py():
+            return False
+    return True
+
+
 class _LineCounter(io.RawIOBase):
     """Passes a seekable stream through, counting lines and watching for blank lines and NUL bytes.
 
@@ -141,8 +168,10 @@ class _LineCounter(io.RawIOBase):
     exactly one line after the header, which makes the line numbers given by position right.
     """
 
-    def __init__(self, inner: IO[bytes]) -> None:
+    def __init__(self, inner: IO[bytes], *, blank_lines: bool = True) -> None:
         self._inner = inner
+        # blank lines cost two more scans of every byte; the speculative reader finds them in Arrow's rows instead
+        self._blank_lines = blank_lines
         self._tail = b"\n"
         self.newlines = 0
         self.flagged = False
@@ -165,10 +194,13 @@ class _LineCounter(io.RawIOBase):
     def read(self, size: int = -1, /) -> bytes:
         data = self._inner.read(size)
         if data:
-            edge = self._tail + data[:2]  # a blank line may straddle two reads
-            if b"\x00" in data or b"\n\n" in data or b"\n\r\n" in data or b"\n\n" in edge or b"\n\r\n" in edge:
+            if b"\x00" in data:
                 self.flagged = True
-            self.newlines += data.count(b"\n")
+            elif self._blank_lines:
+                edge = self._tail + data[:2]  # a blank line may straddle two reads
+                if b"\n\n" in data or b"\n\r\n" in data or b"\n\n" in edge or b"\n\r\n" in edge:
+                    self.flagged = True
+            self.newlines += _newlines(data)
             self._tail = (self._tail + data)[-2:]
         return data
 
@@ -264,7 +296,8 @@ class CsvTableFormat(IngestFormat):
         if not stream.seekable():
             yield from self.read(stream, source, batch_size)
             return
-        counted = _LineCounter(stream)
+        # blank lines are found in the rows Arrow reads (``_has_blank_row``), which spares two scans of every byte
+        counted = _LineCounter(stream, blank_lines=False)
         stopped_at = yield from self._read_fast(counted, source, batch_size, proven=False)  # type: ignore[arg-type]
         if stopped_at is not None or not counted.regular:
             raise ReadAgain(source)
@@ -308,7 +341,7 @@ class CsvTableFormat(IngestFormat):
                 ),
             )
             for record_batch in reader:
-                if irregular or (counter is not None and counter.flagged):
+                if irregular or (counter is not None and (counter.flagged or _has_blank_row(record_batch))):
                     return done
                 pending.append(record_batch)
                 pending_rows += record_batch.num_rows
