@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-__all__ = ["arrow_table", "connect", "sql_path", "sql_string"]
+__all__ = ["arrow_reader", "arrow_table", "connect", "sql_path", "sql_string"]
 
 
 def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -26,6 +26,17 @@ def arrow_table(db: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
             table = method()
             return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
     raise RuntimeError("this DuckDB version offers no way to fetch Arrow tables")
+
+
+def arrow_reader(db: duckdb.DuckDBPyConnection, query: str, batch_size: int) -> pa.RecordBatchReader:
+    """The result of ``query`` as a stream of Arrow record batches of about ``batch_size`` rows."""
+    relation = db.sql(query)
+    for name in ("toarrow_reader", "fetch_record_batch"):
+        method = getattr(relation, name, None)
+        if method is not None:
+            reader: pa.RecordBatchReader = method(batch_size)
+            return reader
+    raise RuntimeError("this DuckDB version offers no way to stream Arrow record batches")
 
 
 def sql_string(value: str) -> str:

@@ -16,12 +16,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rrm._duckdb import arrow_table, connect, sql_string
+from rrm._duckdb import arrow_reader, arrow_table, connect, sql_string
 from rrm.corpus.formats.base import RawBatch, RawColumn, Rejection, excerpt
 from rrm.corpus.schema import ACCOUNT_SCHEMA, LIST_FIELDS, POST_SCHEMA, RAW_FIELDS
 from rrm.corpus.urls import canonicalise
@@ -210,7 +209,7 @@ class Normaliser:
 
         self._db.register("raw", pa.RecordBatchReader.from_batches(raw.schema, stream()))
         try:
-            results = _arrow_reader(self._db, self._query(raw), batch_size)
+            results = arrow_reader(self._db, self._query(raw), batch_size)
             try:
                 for computed in results:
                     rows = pa.Table.from_batches([computed])
@@ -340,17 +339,6 @@ def _distinct_sorted(*lists: pa.ChunkedArray | pa.ListArray) -> pa.ListArray:
     counts = np.bincount(np.asarray(pairs.column("row"), dtype=np.int64), minlength=rows)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pairs.column("value").combine_chunks())
-
-
-def _arrow_reader(db: duckdb.DuckDBPyConnection, query: str, batch_size: int) -> pa.RecordBatchReader:
-    """The result of ``query`` as a stream of Arrow record batches of about ``batch_size`` rows."""
-    relation = db.sql(query)
-    for name in ("to_arrow_reader", "fetch_record_batch"):
-        method = getattr(relation, name, None)
-        if method is not None:
-            reader: pa.RecordBatchReader = method(batch_size)
-            return reader
-    raise RuntimeError("this DuckDB version offers no way to stream Arrow record batches")
 
 
 def _take(tables: deque[pa.Table], rows: int) -> pa.Table:

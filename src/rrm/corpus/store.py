@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rrm._duckdb import connect, sql_path
+from rrm._duckdb import arrow_reader, connect, sql_path
 from rrm.corpus.formats.base import Rejection
 from rrm.corpus.normalise import NormalisedBatch
 from rrm.corpus.schema import ACCOUNT_SCHEMA, POST_SCHEMA
@@ -98,17 +98,6 @@ class QuarantinedRecord:
     field: str | None
     reason: str
     excerpt: str | None
-
-
-def _arrow_reader(db: duckdb.DuckDBPyConnection, query: str, batch_size: int) -> pa.RecordBatchReader:
-    """The result of ``query`` as a stream of Arrow record batches of about ``batch_size`` rows."""
-    relation = db.sql(query)
-    for name in ("to_arrow_reader", "fetch_record_batch"):
-        method = getattr(relation, name, None)
-        if method is not None:
-            reader: pa.RecordBatchReader = method(batch_size)
-            return reader
-    raise RuntimeError("this DuckDB version offers no way to stream Arrow record batches")
 
 
 def _sql_list(paths: list[Path]) -> str:
@@ -472,7 +461,7 @@ class BatchWriter:
         # Arrow's Parquet writer, as for the staged file: it costs about half the CPU of DuckDB's COPY
         stored = 0
         with pq.ParquetWriter(target, POST_SCHEMA, compression=_COMPRESSION, use_dictionary=_POST_DICTIONARY) as out:
-            for chunk in _arrow_reader(db, query, _ROW_GROUP_ROWS):
+            for chunk in arrow_reader(db, query, _ROW_GROUP_ROWS):
                 out.write_batch(chunk.cast(POST_SCHEMA), row_group_size=_ROW_GROUP_ROWS)
                 stored += chunk.num_rows
         return stored
