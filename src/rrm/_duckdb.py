@@ -31,7 +31,7 @@ def arrow_table(db: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
 def arrow_reader(db: duckdb.DuckDBPyConnection, query: str, batch_size: int) -> pa.RecordBatchReader:
     """The result of ``query`` as a stream of Arrow record batches of about ``batch_size`` rows."""
     relation = db.sql(query)
-    for name in ("toarrow_reader", "fetch_record_batch"):
+    for name in ("to_arrow_reader", "fetch_record_batch"):
         method = getattr(relation, name, None)
         if method is not None:
             reader: pa.RecordBatchReader = method(batch_size)
