@@ -80,13 +80,19 @@ def _keys(key: str | None) -> tuple[str, str]:
     return f"{key}, ", f"x.{key} = y.{key} AND "
 
 
-def object_weights(db: duckdb.DuckDBPyConnection, actions: str, weights: str, key: str | None = None) -> None:
-    """Create table ``weights`` ([key,] object, accounts, w): rarity weight ``1 / ln(1 + accounts)``."""
+def object_weights(
+    db: duckdb.DuckDBPyConnection, actions: str, weights: str, key: str | None = None, only: str | None = None
+) -> None:
+    """Create table ``weights`` ([key,] object, accounts, w): rarity weight ``1 / ln(1 + accounts)``.
+
+    ``only``, a query of one column, restricts the table to the objects it gives (the weight of each is
+    still counted over all its actions)."""
     k, _ = _keys(key)
+    among = f"WHERE object IN ({only})" if only is not None else ""
     db.execute(
         f"""CREATE OR REPLACE TEMP TABLE {weights} AS
             SELECT {k}object, count(DISTINCT account) AS accounts, 1.0 / ln(1 + count(DISTINCT account)) AS w
-            FROM {actions} GROUP BY {k}object"""
+            FROM {actions} {among} GROUP BY {k}object"""
     )
 
 
@@ -229,7 +235,7 @@ def matched_pairs(
 ) -> pa.Table:
     """Like ``pair_counts`` on coded actions (account codes, not decoded), and also create table
     ``target`` (coded ``MATCH_SCHEMA`` and ``slot``) with the closest posts per pair and object, for the
-    pairs that pass."""
+    pairs that pass, and table ``weights`` (as ``object_weights`` makes it) for their objects alone."""
     order = "(abs(t_a - t_b), post_a, post_b)"
     closest = f"""SELECT account_a, account_b, object, any_value(slot) AS slot,
                          arg_min(post_a, {order}) AS post_a, arg_min(post_b, {order}) AS post_b,
@@ -245,6 +251,7 @@ def matched_pairs(
                 kept AS (SELECT account_a, account_b FROM r m GROUP BY ALL HAVING {co} >= {int(min_co_actions)})
                 SELECT * FROM r SEMI JOIN kept USING (account_a, account_b)"""
         )
+        object_weights(db, actions, weights, only=f"SELECT DISTINCT slot FROM {target}_raw")
         db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS WITH m AS (SELECT * FROM {target}_raw) {closest}")
         found = arrow_table(
             db,
@@ -263,6 +270,7 @@ def matched_pairs(
             kept AS (SELECT account_a, account_b FROM closest m GROUP BY account_a, account_b HAVING {co} >= {int(min_co_actions)})
             SELECT closest.* FROM closest SEMI JOIN kept USING (account_a, account_b)"""
     )
+    object_weights(db, actions, weights, only=f"SELECT DISTINCT slot FROM {target}")
     return arrow_table(
         db,
         f"WITH m AS (SELECT * FROM {target}) "

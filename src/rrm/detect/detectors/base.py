@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import PEER, matched_pairs, object_weights, untested_edges
+from rrm.detect.cooccur import PEER, matched_pairs, untested_edges
 from rrm.detect.model import EVIDENCE_SCHEMA
 from rrm.detect.params import DetectionParams, NullModel
 
@@ -65,7 +65,9 @@ class ActionDetector(ABC):
     object but count matched posts, for detectors where one post acts on several objects), ``null_model``, and
     ``directed``: then ``actions_sql`` also gives a ``role`` column (``SOURCE`` or ``AMPLIFIER`` from
     ``rrm.detect.cooccur``), only sources pair with amplifiers, and the null model leaves the
-    sources' actions in place.
+    sources' actions in place. A detector whose actions are cheap to read again gives ``names_sql``: it
+    then keeps only integer codes of its objects and posts, and reads the names of those of its evidence
+    at the end (keeping every name costs more than reading the few that are needed again).
     """
 
     name: str
@@ -80,15 +82,25 @@ class ActionDetector(ABC):
         """A query over the views ``posts`` and ``accounts`` with columns account, object, t (µs), post
         (and role, for a ``directed`` detector)."""
 
+    def names_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, times: str) -> str | None:
+        """A query giving (object, post) as ``actions_sql`` does, for at least the posts whose
+        ``created_at`` is one of those the query ``times`` gives; or None to keep every name instead."""
+        return None
+
     def observe(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> Observation:
         raw, actions, accounts, weights, matches = (
             _table_name(self.name, k) for k in ("raw", "actions", "accounts", "weights", "matches")
         )
         role = "role::TINYINT" if self.directed else f"{PEER}::TINYINT"
+        # as TIMESTAMPTZ, exactly and whatever the session's time zone, so the filter reaches the Parquet scan
+        evidence_times = f"""SELECT to_timestamp(t // 1000000) + to_microseconds(t % 1000000)
+                             FROM (SELECT t_a AS t FROM {matches} UNION SELECT t_b FROM {matches})"""
+        reread = self.names_sql(db, params, evidence_times)
+        named = "" if reread is not None else "object::VARCHAR AS object, post::VARCHAR AS post, "
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {raw} AS
-                SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
-                       t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code, {role} AS role
+                SELECT account::VARCHAR AS account, {named}hash(object::VARCHAR) AS object_code,
+                       t::BIGINT AS t, hash(post::VARCHAR) AS post_code, {role} AS role
                 FROM ({self.actions_sql(db, params)}) WHERE object IS NOT NULL AND object <> ''"""
         )
         # integer codes: accounts by rank (so codes compare as names do), objects and posts by hash
@@ -102,7 +114,8 @@ class ActionDetector(ABC):
                 SELECT a.code AS account, r.object_code AS object, r.t, r.post_code AS post, r.role
                 FROM {raw} r JOIN {accounts} a USING (account)"""
         )
-        object_weights(db, actions, weights)
+        if reread is not None:
+            db.execute(f"DROP TABLE IF EXISTS {raw}")
         window_us = params.window_for(self.name) * 1_000_000
         minimum = params.min_co_actions_for(self.name)
         pairs = matched_pairs(
@@ -114,14 +127,22 @@ class ActionDetector(ABC):
         pairs = pairs.set_column(0, "account_a", names.take(pairs.column("account_a")))
         pairs = pairs.set_column(1, "account_b", names.take(pairs.column("account_b")))
         edges = untested_edges(self.name, pairs)
+        if reread is not None:  # (object, object_code, post, post_code) of the posts at the times of the evidence
+            db.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {raw} AS
+                    SELECT object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
+                           post::VARCHAR AS post, hash(post::VARCHAR) AS post_code FROM ({reread})"""
+            )
+        source = f"SELECT object, object_code, post, post_code FROM {raw}"
         object_names = "_posts" if self.by_post else "_objects"  # with by_post, the object of a match is a post
         found = arrow_table(
             db,
             f"""WITH needed_objects AS (SELECT DISTINCT object AS code FROM {matches}),
                 needed_posts AS (SELECT post_a AS code FROM {matches} UNION SELECT post_b FROM {matches}),
-                _objects AS (SELECT object_code AS code, min(object) AS name FROM {raw}
+                _names AS ({source}),
+                _objects AS (SELECT object_code AS code, min(object) AS name FROM _names
                              WHERE object_code IN (SELECT code FROM needed_objects) GROUP BY 1),
-                _posts AS (SELECT post_code AS code, min(post) AS name FROM {raw}
+                _posts AS (SELECT post_code AS code, min(post) AS name FROM _names
                            WHERE post_code IN (SELECT code FROM needed_posts UNION ALL SELECT code FROM needed_objects)
                            GROUP BY 1)
                 SELECT da.account AS account_a, db.account AS account_b, o.name AS object,
