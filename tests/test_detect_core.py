@@ -103,23 +103,6 @@ def test_co_reshare_edges_slide_across_bin_boundaries(corpus: CorpusStore) -> No
     assert gaps == {15.0}
 
 
-@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
-def test_evidence_names_read_again_whatever_the_time_zone(corpus: CorpusStore, zone: str) -> None:
-    """co-reshare keeps only integer codes and reads the names of its evidence again, by time: the
-    times must match exactly in any session time zone, or evidence would lose its posts."""
-    db = corpus.connect()
-    db.execute(f"SET TimeZone = '{zone}'")
-    detector = get_detector("co-reshare")
-    assert detector.names_sql(db, FAST, "SELECT NULL::TIMESTAMPTZ") is not None  # type: ignore[attr-defined]
-    _, evidence = detector.edges(db, FAST)
-    ring = evidence.filter(np.array(["ring" in a for a in evidence["account_a"].to_pylist()]))
-    assert ring.num_rows == 15 * 8
-    assert set(ring["object"].to_pylist()) == {f"twitter:orig{k}" for k in range(8)}
-    posts = set(ring["post_a"].to_pylist()) | set(ring["post_b"].to_pylist())
-    assert len(posts) == 6 * 8 and all(post.startswith("m") for post in posts)
-    assert evidence.column("post_a").null_count == evidence.column("object").null_count == 0
-
-
 def test_window_and_minimum_are_respected(corpus: CorpusStore) -> None:
     db = corpus.connect()
     narrow, _ = get_detector("co-reshare").edges(db, DetectionParams(window_seconds=4, null_shuffles=1))

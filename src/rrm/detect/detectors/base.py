@@ -15,6 +15,7 @@ from rrm._duckdb import arrow_table
 from rrm.detect.cooccur import PEER, matched_pairs, untested_edges
 from rrm.detect.model import EVIDENCE_SCHEMA
 from rrm.detect.params import DetectionParams, NullModel
+from rrm.detect.sweep import sorted_co_actions
 
 __all__ = ["ACCOUNT", "TIME_US", "ActionDetector", "Detector", "Observation"]
 
@@ -53,6 +54,24 @@ class Observation:
     count_posts: bool = False
 
 
+def _evidence(behaviour: str, found: pa.Table) -> pa.Table:
+    """Evidence in ``EVIDENCE_SCHEMA`` from matches (account_a, account_b, object, post_a, post_b, t_a, t_b in µs)."""
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.table(
+        {
+            "behaviour": pa.array([behaviour] * found.num_rows, pa.string()),
+            "account_a": found.column("account_a"),
+            "account_b": found.column("account_b"),
+            "object": found.column("object"),
+            "post_a": found.column("post_a"),
+            "post_b": found.column("post_b"),
+            "time_a": pc.cast(found.column("t_a"), ts),
+            "time_b": pc.cast(found.column("t_b"), ts),
+        },
+        schema=EVIDENCE_SCHEMA,
+    )
+
+
 def _table_name(name: str, kind: str) -> str:
     return f"_{kind}_" + re.sub(r"[^a-z0-9]", "_", name.lower())
 
@@ -65,9 +84,7 @@ class ActionDetector(ABC):
     object but count matched posts, for detectors where one post acts on several objects), ``null_model``, and
     ``directed``: then ``actions_sql`` also gives a ``role`` column (``SOURCE`` or ``AMPLIFIER`` from
     ``rrm.detect.cooccur``), only sources pair with amplifiers, and the null model leaves the
-    sources' actions in place. A detector whose actions are cheap to read again gives ``names_sql``: it
-    then keeps only integer codes of its objects and posts, and reads the names of those of its evidence
-    at the end (keeping every name costs more than reading the few that are needed again).
+    sources' actions in place.
     """
 
     name: str
@@ -82,25 +99,36 @@ class ActionDetector(ABC):
         """A query over the views ``posts`` and ``accounts`` with columns account, object, t (µs), post
         (and role, for a ``directed`` detector)."""
 
-    def names_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, times: str) -> str | None:
-        """A query giving (object, post) as ``actions_sql`` does, for at least the posts whose
-        ``created_at`` is one of those the query ``times`` gives; or None to keep every name instead."""
-        return None
+    @property
+    def pairs_by_sorting(self) -> bool:
+        """Whether ``observe`` pairs the actions by sorting them (``rrm.detect.sweep``), as it does for
+        peers counted in objects; directed roles, matched posts and ``by_post`` go through the join of
+        ``rrm.detect.cooccur``, which gives the same result for the others too."""
+        return not (self.directed or self.by_post or self.count_posts)
 
     def observe(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> Observation:
         raw, actions, accounts, weights, matches = (
             _table_name(self.name, k) for k in ("raw", "actions", "accounts", "weights", "matches")
         )
+        window_us = params.window_for(self.name) * 1_000_000
+        minimum = params.min_co_actions_for(self.name)
+        if self.pairs_by_sorting:
+            swept = sorted_co_actions(
+                db, self.actions_sql(db, params), window_us=window_us, min_co_actions=minimum,
+                cap=params.max_accounts_per_object, seed=params.seed, actions=actions, accounts=accounts,
+                weights=weights,
+            )
+            return Observation(
+                behaviour=self.name, edges=untested_edges(self.name, swept.pairs),
+                evidence=_evidence(self.name, swept.matches), actions=actions, accounts=accounts, weights=weights,
+                window_us=window_us, min_co_actions=minimum, by_post=False,
+                null_model=self.null_model or params.null_model, count_posts=False,
+            )
         role = "role::TINYINT" if self.directed else f"{PEER}::TINYINT"
-        # as TIMESTAMPTZ, exactly and whatever the session's time zone, so the filter reaches the Parquet scan
-        evidence_times = f"""SELECT to_timestamp(t // 1000000) + to_microseconds(t % 1000000)
-                             FROM (SELECT t_a AS t FROM {matches} UNION SELECT t_b FROM {matches})"""
-        reread = self.names_sql(db, params, evidence_times)
-        named = "" if reread is not None else "object::VARCHAR AS object, post::VARCHAR AS post, "
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {raw} AS
-                SELECT account::VARCHAR AS account, {named}hash(object::VARCHAR) AS object_code,
-                       t::BIGINT AS t, hash(post::VARCHAR) AS post_code, {role} AS role
+                SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
+                       t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code, {role} AS role
                 FROM ({self.actions_sql(db, params)}) WHERE object IS NOT NULL AND object <> ''"""
         )
         # integer codes: accounts by rank (so codes compare as names do), objects and posts by hash
@@ -114,10 +142,6 @@ class ActionDetector(ABC):
                 SELECT a.code AS account, r.object_code AS object, r.t, r.post_code AS post, r.role
                 FROM {raw} r JOIN {accounts} a USING (account)"""
         )
-        if reread is not None:
-            db.execute(f"DROP TABLE IF EXISTS {raw}")
-        window_us = params.window_for(self.name) * 1_000_000
-        minimum = params.min_co_actions_for(self.name)
         pairs = matched_pairs(
             db, actions, weights, matches, window_us=window_us, min_co_actions=minimum,
             cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
@@ -127,22 +151,14 @@ class ActionDetector(ABC):
         pairs = pairs.set_column(0, "account_a", names.take(pairs.column("account_a")))
         pairs = pairs.set_column(1, "account_b", names.take(pairs.column("account_b")))
         edges = untested_edges(self.name, pairs)
-        if reread is not None:  # (object, object_code, post, post_code) of the posts at the times of the evidence
-            db.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {raw} AS
-                    SELECT object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
-                           post::VARCHAR AS post, hash(post::VARCHAR) AS post_code FROM ({reread})"""
-            )
-        source = f"SELECT object, object_code, post, post_code FROM {raw}"
         object_names = "_posts" if self.by_post else "_objects"  # with by_post, the object of a match is a post
         found = arrow_table(
             db,
             f"""WITH needed_objects AS (SELECT DISTINCT object AS code FROM {matches}),
                 needed_posts AS (SELECT post_a AS code FROM {matches} UNION SELECT post_b FROM {matches}),
-                _names AS ({source}),
-                _objects AS (SELECT object_code AS code, min(object) AS name FROM _names
+                _objects AS (SELECT object_code AS code, min(object) AS name FROM {raw}
                              WHERE object_code IN (SELECT code FROM needed_objects) GROUP BY 1),
-                _posts AS (SELECT post_code AS code, min(post) AS name FROM _names
+                _posts AS (SELECT post_code AS code, min(post) AS name FROM {raw}
                            WHERE post_code IN (SELECT code FROM needed_posts UNION ALL SELECT code FROM needed_objects)
                            GROUP BY 1)
                 SELECT da.account AS account_a, db.account AS account_b, o.name AS object,
@@ -152,21 +168,7 @@ class ActionDetector(ABC):
                      JOIN _posts pa ON pa.code = m.post_a JOIN _posts pb ON pb.code = m.post_b
                 ORDER BY account_a, account_b, t_a, object""",
         )
-        m = found.num_rows
-        ts = pa.timestamp("us", tz="UTC")
-        evidence = pa.table(
-            {
-                "behaviour": pa.array([self.name] * m, pa.string()),
-                "account_a": found.column("account_a"),
-                "account_b": found.column("account_b"),
-                "object": found.column("object"),
-                "post_a": found.column("post_a"),
-                "post_b": found.column("post_b"),
-                "time_a": pc.cast(found.column("t_a"), ts),
-                "time_b": pc.cast(found.column("t_b"), ts),
-            },
-            schema=EVIDENCE_SCHEMA,
-        )
+        evidence = _evidence(self.name, found)
         db.execute(f"DROP TABLE IF EXISTS {matches}")
         db.execute(f"DROP TABLE IF EXISTS {raw}")
         return Observation(

@@ -15,13 +15,10 @@ class CoImage(ActionDetector):
     name = "co-image"
     description = "Same media hash (image, video) posted within the window"
 
-    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, when: str = "true") -> str:
+    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
         return f"""SELECT DISTINCT account, object, t, post FROM (
                        SELECT {ACCOUNT} AS account, unnest(p.media_hashes) AS object, {TIME_US} AS t, p.post_id AS post
-                       FROM posts p WHERE p.kind <> 'reshare' AND len(p.media_hashes) > 0 AND {when})"""
-
-    def names_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, times: str) -> str:
-        return self.actions_sql(db, params, when=f"p.created_at IN ({times})")
+                       FROM posts p WHERE p.kind <> 'reshare' AND len(p.media_hashes) > 0)"""
 
 
 register_detector(CoImage())

@@ -19,14 +19,11 @@ class CoLink(ActionDetector):
     name = "co-link"
     description = "Same canonical URL (or registrable domain, with link_level='domain') posted within the window"
 
-    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, when: str = "true") -> str:
+    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
         column = "domains" if params.link_level == "domain" else "urls_canonical"
         return f"""SELECT DISTINCT account, object, t, post FROM (
                        SELECT {ACCOUNT} AS account, unnest(p.{column}) AS object, {TIME_US} AS t, p.post_id AS post
-                       FROM posts p WHERE p.kind <> 'reshare' AND len(p.{column}) > 0 AND {when})"""
-
-    def names_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, times: str) -> str:
-        return self.actions_sql(db, params, when=f"p.created_at IN ({times})")
+                       FROM posts p WHERE p.kind <> 'reshare' AND len(p.{column}) > 0)"""
 
 
 register_detector(CoLink())

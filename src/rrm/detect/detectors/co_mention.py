@@ -15,14 +15,11 @@ class CoMention(ActionDetector):
     name = "co-mention"
     description = "Mentions of the same account within the window"
 
-    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, when: str = "true") -> str:
+    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
         return f"""SELECT DISTINCT account, object, t, post FROM (
                        SELECT {ACCOUNT} AS account, p.platform || ':' || unnest(p.mentions) AS object,
                               {TIME_US} AS t, p.post_id AS post
-                       FROM posts p WHERE p.kind <> 'reshare' AND len(p.mentions) > 0 AND {when})"""
-
-    def names_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, times: str) -> str:
-        return self.actions_sql(db, params, when=f"p.created_at IN ({times})")
+                       FROM posts p WHERE p.kind <> 'reshare' AND len(p.mentions) > 0)"""
 
 
 register_detector(CoMention())

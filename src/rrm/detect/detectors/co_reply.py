@@ -15,17 +15,13 @@ class CoReply(ActionDetector):
     name = "co-reply"
     description = "Replies to the same post (or account) within the window"
 
-    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, when: str = "true") -> str:
+    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
         return f"""SELECT {ACCOUNT} AS account,
                           CASE WHEN p.reply_to_post IS NOT NULL THEN p.platform || ':post:' || p.reply_to_post
                                ELSE p.platform || ':account:' || p.reply_to_account END AS object,
                           {TIME_US} AS t, p.post_id AS post
                    FROM posts p
-                   WHERE p.kind <> 'reshare' AND (p.reply_to_post IS NOT NULL OR p.reply_to_account IS NOT NULL)
-                         AND {when}"""
-
-    def names_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, times: str) -> str:
-        return self.actions_sql(db, params, when=f"p.created_at IN ({times})")
+                   WHERE p.kind <> 'reshare' AND (p.reply_to_post IS NOT NULL OR p.reply_to_account IS NOT NULL)"""
 
 
 register_detector(CoReply())

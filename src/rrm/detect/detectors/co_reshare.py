@@ -10,17 +10,15 @@ from rrm.detect.params import DetectionParams
 
 __all__ = ["CoReshare"]
 
+
 class CoReshare(ActionDetector):
     name = "co-reshare"
     description = "Same original post reshared (retweeted, forwarded) within the window"
 
-    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, when: str = "true") -> str:
+    def actions_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> str:
         return f"""SELECT {ACCOUNT} AS account, p.platform || ':' || p.reshare_of_post AS object,
                           {TIME_US} AS t, p.post_id AS post
-                   FROM posts p WHERE p.reshare_of_post IS NOT NULL AND {when}"""
-
-    def names_sql(self, db: duckdb.DuckDBPyConnection, params: DetectionParams, times: str) -> str:
-        return self.actions_sql(db, params, when=f"p.created_at IN ({times})")
+                   FROM posts p WHERE p.reshare_of_post IS NOT NULL"""
 
 
 register_detector(CoReshare())

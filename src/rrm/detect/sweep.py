@@ -1,0 +1,279 @@
+"""Co-actions of a symmetric behaviour found by sorting, in NumPy: the fast path of ``observe``.
+
+``rrm.detect.cooccur`` pairs coded actions with a bucketed self-join in DuckDB, which serves every kind
+of behaviour (directed roles, counting posts, ignoring the object). The common kind — peers acting on
+the same object, counted in distinct objects (co-reshare, co-link, co-text, co-reply, co-mention,
+co-image) — needs no join: once the actions are sorted by object and time, the actions an action
+pairs with are the next ones of the same object up to Δt later, found by one binary search per action
+(or, when object and time do not fit one 64-bit key, by comparing each action with the next, the one
+after, and so on while any pair is still within Δt). The names come back through Arrow: account,
+object and post strings stay in the one Arrow table read from DuckDB, and only the rows of the
+evidence are taken from it.
+
+The result is the same as ``cooccur.matched_pairs`` gives on the same actions, pair for pair and
+piece of evidence for piece of evidence (``tests/test_detect_sweep.py`` holds the two side by side):
+account codes by rank of name, object and post codes by DuckDB's 64-bit ``hash`` of their names, the
+same sampling of objects over the cap (run by DuckDB, on the few objects over it), the closest posts
+of each pair and object by (time apart, post codes), weights ``1 / ln(1 + accounts)``. It also leaves
+in DuckDB the tables the null model and stability selection read (``actions``, ``accounts``,
+``weights``), as ``observe`` does on its other path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rrm._duckdb import arrow_table
+from rrm.detect.cooccur import PEER
+
+__all__ = ["SortedCoActions", "sorted_co_actions"]
+
+_KEY_BITS = 62
+"""Object and time share one int64 sort key when ``objects * (time span + Δt + 1)`` stays under 2^62."""
+
+
+@dataclass(frozen=True)
+class SortedCoActions:
+    """What ``sorted_co_actions`` found: the pairs that pass, and the closest posts of each pair and object."""
+
+    pairs: pa.Table  # account_a, account_b (names), co_actions, weight; by account_a, account_b
+    matches: pa.Table  # account_a, account_b, object, post_a, post_b (names), t_a, t_b (µs); by a, b, t_a, object
+
+
+def _window_pairs(obj: np.ndarray, t: np.ndarray, window_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (i < j) of the actions of the same object at most ``window_us`` apart, for actions sorted
+    by object (dense codes, ascending) and then time."""
+    n = t.size
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low = int(t.min())
+    stride = int(t.max()) - low + window_us + 1
+    if (int(obj[-1]) + 1) * stride < 1 << _KEY_BITS:
+        key = obj.astype(np.int64) * stride + (t - low)
+        end = np.searchsorted(key, key + window_us, side="right")
+        counts = end - np.arange(1, n + 1)
+        total = int(counts.sum())
+        first = np.repeat(np.arange(n, dtype=np.int64), counts)
+        starts = np.cumsum(counts) - counts
+        second = first + 1 + (np.arange(total, dtype=np.int64) - np.repeat(starts, counts))
+        return first, second
+    firsts: list[np.ndarray] = []
+    seconds: list[np.ndarray] = []
+    active = np.arange(n - 1, dtype=np.int64)
+    step = 1
+    while active.size:
+        other = active + step
+        inside = other < n
+        active, other = active[inside], other[inside]
+        inside = (obj[other] == obj[active]) & (t[other] - t[active] <= window_us)
+        active, other = active[inside], other[inside]
+        firsts.append(active)
+        seconds.append(other)
+        step += 1
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _group_starts(*keys: np.ndarray) -> np.ndarray:
+    """A mask of the rows where any of ``keys`` (sorted together) changes from the row before."""
+    size = keys[0].size
+    start = np.zeros(size, dtype=bool)
+    if size:
+        start[0] = True
+        for key in keys:
+            start[1:] |= key[1:] != key[:-1]
+    return start
+
+
+def _sampled(db: duckdb.DuckDBPyConnection, account: np.ndarray, obj: np.ndarray, cap: int, seed: int) -> np.ndarray:
+    """A mask of the actions kept by the sampling cap: all those of objects with at most ``cap`` accounts,
+    and on the others those of the ``cap`` accounts that ``cooccur``'s sampling keeps (DuckDB's hash of
+    account, object and seed: the same accounts, computed by the same function)."""
+    order = np.lexsort((account, obj))
+    cell_start = _group_starts(obj[order], account[order])
+    cells = order[cell_start]  # one action per distinct (object, account), by object
+    cell_object = obj[cells]
+    object_start = _group_starts(cell_object)
+    object_id = np.cumsum(object_start) - 1
+    accounts_of = np.bincount(object_id)
+    big = accounts_of[object_id] > cap
+    if not big.any():
+        return np.ones(account.size, dtype=bool)
+    table = pa.table({"account": pa.array(account[cells[big]], pa.int32()), "object": pa.array(cell_object[big], pa.uint64())})
+    db.register("_sweep_big_cells", table)
+    try:
+        kept = arrow_table(
+            db,
+            f"""SELECT object, account FROM _sweep_big_cells
+                QUALIFY row_number() OVER (PARTITION BY object ORDER BY hash(account, object, {int(seed)})) <= {int(cap)}""",
+        )
+    finally:
+        db.unregister("_sweep_big_cells")
+    big_objects = cell_object[big][object_start[big]]  # ascending: the cells are by object
+    is_big = np.isin(obj, big_objects)
+    shift = np.int64(32)  # a big object's rank among them, then the account code (under 2^31)
+    kept_cells = np.sort(
+        (np.searchsorted(big_objects, kept.column("object").to_numpy().astype(np.uint64)).astype(np.int64) << shift)
+        + kept.column("account").to_numpy().astype(np.int64)
+    )
+    cell = (np.searchsorted(big_objects, obj[is_big]).astype(np.int64) << shift) + account[is_big].astype(np.int64)
+    keep = np.ones(account.size, dtype=bool)
+    if kept_cells.size == 0:
+        keep[is_big] = False
+        return keep
+    where = np.minimum(np.searchsorted(kept_cells, cell), kept_cells.size - 1)
+    keep[is_big] = kept_cells[where] == cell
+    return keep
+
+
+def _register(db: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    view = f"_sweep_{name}_in"
+    db.register(view, table)
+    try:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        db.unregister(view)
+
+
+def _order(major: np.ndarray, major_span: int, minor: np.ndarray, minor_span: int) -> np.ndarray:
+    """A permutation that sorts by ``major`` and then ``minor`` (non-negative integers under their spans;
+    rows equal in both come in any order): one sort of a combined 64-bit key when it fits, several times
+    faster than ``np.lexsort``, which it falls back to."""
+    if major_span * max(minor_span, 1) < 1 << _KEY_BITS:
+        return np.argsort(major.astype(np.int64) * max(minor_span, 1) + minor)
+    return np.lexsort((minor, major))
+
+
+def sorted_co_actions(
+    db: duckdb.DuckDBPyConnection,
+    query: str,
+    *,
+    window_us: int,
+    min_co_actions: int,
+    cap: int | None,
+    seed: int,
+    actions: str,
+    accounts: str,
+    weights: str,
+) -> SortedCoActions:
+    """The co-actions of the actions ``query`` gives (account, object, t, post), as ``matched_pairs``
+    finds them, and the tables ``actions``, ``accounts`` and ``weights`` (for the matched objects) in
+    ``db``, as ``observe`` leaves them for the null model."""
+    raw = arrow_table(
+        db,
+        f"""SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
+                   t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code
+            FROM ({query}) WHERE object IS NOT NULL AND object <> '' AND account IS NOT NULL AND t IS NOT NULL""",
+    )
+    encoded = pc.dictionary_encode(raw.column("account").combine_chunks())
+    by_name = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(by_name.size, dtype=np.int32)
+    rank[by_name] = np.arange(by_name.size, dtype=np.int32)
+    names = encoded.dictionary.take(pa.array(by_name))
+    n_accounts = max(len(names), 1)
+    account = rank[encoded.indices.to_numpy(zero_copy_only=False)] if by_name.size else np.zeros(0, dtype=np.int32)
+    obj = raw.column("object_code").to_numpy().astype(np.uint64, copy=False)
+    t = raw.column("t").to_numpy().astype(np.int64, copy=False)
+    post = raw.column("post_code").to_numpy().astype(np.uint64, copy=False)
+    _register(db, accounts, pa.table({"code": pa.array(np.arange(len(names), dtype=np.int32)), "account": names}))
+    _register(
+        db, actions,
+        pa.table({"account": pa.array(account, pa.int32()), "object": pa.array(obj, pa.uint64()), "t": pa.array(t),
+                  "post": pa.array(post, pa.uint64()), "role": pa.array(np.full(t.size, PEER, dtype=np.int8))}),
+    )
+    if t.size == 0:
+        _register(db, weights, pa.table({"object": pa.array([], pa.uint64()), "accounts": pa.array([], pa.int64()),
+                                         "w": pa.array([], pa.float64())}))
+        return SortedCoActions(pairs=_empty_pairs(), matches=_empty_matches())
+
+    # every action in the order of (object, time), objects as dense codes: by object code first, then
+    # by the dense code and time together
+    by_object = np.argsort(obj)
+    s_dense = np.cumsum(_group_starts(obj[by_object])) - 1
+    n_objects = int(s_dense[-1]) + 1
+    low = int(t.min())
+    span = int(t.max()) - low + window_us + 1
+    then = _order(s_dense, n_objects, t[by_object] - low, span)
+    rows, s_dense = by_object[then], s_dense[then]
+    s_obj, s_t, s_account = obj[rows], t[rows], account[rows]
+    kept = np.flatnonzero(_sampled(db, s_account, s_obj, cap, seed)) if cap is not None else None
+
+    # the window pairs (positions in the sorted actions), oriented so that account a < account b
+    if kept is None:
+        i, j = _window_pairs(s_dense, s_t, window_us)
+    else:
+        i, j = _window_pairs(s_dense[kept], s_t[kept], window_us)
+        i, j = kept[i], kept[j]
+    other = s_account[i] != s_account[j]
+    i, j = i[other], j[other]
+    first = s_account[i] < s_account[j]
+    side_a, side_b = np.where(first, i, j), np.where(first, j, i)
+    pair = s_account[side_a].astype(np.int64) * n_accounts + s_account[side_b]
+    pair_object = s_dense[i]
+
+    # distinct objects per pair, and the pairs with at least the minimum of them
+    by_pair = _order(pair, n_accounts * n_accounts, pair_object, n_objects)
+    pair, pair_object, side_a, side_b = pair[by_pair], pair_object[by_pair], side_a[by_pair], side_b[by_pair]
+    cell = _group_starts(pair, pair_object)
+    pair_start = _group_starts(pair)
+    starts = np.flatnonzero(pair_start)
+    objects_per_pair = np.add.reduceat(cell.astype(np.int64), starts) if pair.size else np.zeros(0, np.int64)
+    passing = np.repeat(objects_per_pair >= min_co_actions, np.diff(np.append(starts, pair.size)))
+    pair, pair_object, side_a, side_b = pair[passing], pair_object[passing], side_a[passing], side_b[passing]
+
+    # the closest posts of each pair and object: by time apart, then post codes (as cooccur's arg_min)
+    s_post = post[rows]
+    apart = np.abs(s_t[side_a] - s_t[side_b])
+    closest = np.lexsort((s_post[side_b], s_post[side_a], apart, pair_object, pair))
+    chosen = closest[_group_starts(pair[closest], pair_object[closest])]
+    pair, pair_object, side_a, side_b = pair[chosen], pair_object[chosen], side_a[chosen], side_b[chosen]
+
+    # rarity weights of the matched objects, over all their actions (sampled or not)
+    matched = np.zeros(n_objects, dtype=bool)
+    matched[pair_object] = True
+    wanted = np.flatnonzero(matched[s_dense])  # by object
+    w_dense, w_account = s_dense[wanted], s_account[wanted]
+    cells = _order(w_dense, n_objects, w_account.astype(np.int64), n_accounts)
+    distinct = _group_starts(w_dense[cells], w_account[cells])
+    object_start = np.flatnonzero(_group_starts(w_dense))
+    per_object = np.add.reduceat(distinct.astype(np.int64), object_start) if w_dense.size else np.zeros(0, np.int64)
+    weight_of = 1.0 / np.log1p(per_object.astype(np.float64))
+    _register(db, weights, pa.table({"object": pa.array(s_obj[wanted[object_start]], pa.uint64()),
+                                     "accounts": pa.array(per_object), "w": pa.array(weight_of)}))
+    w = weight_of[np.searchsorted(w_dense[object_start], pair_object)]
+
+    # one row per pair: distinct objects and the sum of their weights
+    starts = np.flatnonzero(_group_starts(pair))
+    co = np.diff(np.append(starts, pair.size)).astype(np.int64)
+    total = np.add.reduceat(w, starts) if pair.size else np.zeros(0)
+    pairs = pa.table({
+        "account_a": names.take(pa.array(pair[starts] // n_accounts)),
+        "account_b": names.take(pa.array(pair[starts] % n_accounts)),
+        "co_actions": pa.array(co), "weight": pa.array(total * co / co if co.size else total),
+    })
+    row_a, row_b = pa.array(rows[side_a]), pa.array(rows[side_b])
+    matches = pa.table({
+        "pair": pa.array(pair), "t_a": pa.array(s_t[side_a]),
+        "object": raw.column("object").take(row_a),
+        "account_a": names.take(pa.array(pair // n_accounts)), "account_b": names.take(pa.array(pair % n_accounts)),
+        "post_a": raw.column("post").take(row_a), "post_b": raw.column("post").take(row_b),
+        "t_b": pa.array(s_t[side_b]),
+    }).sort_by([("pair", "ascending"), ("t_a", "ascending"), ("object", "ascending")])
+    return SortedCoActions(pairs=pairs, matches=matches.select(list(_MATCH_COLUMNS)))
+
+
+_MATCH_COLUMNS = ("account_a", "account_b", "object", "post_a", "post_b", "t_a", "t_b")
+
+
+def _empty_pairs() -> pa.Table:
+    return pa.table({"account_a": pa.array([], pa.string()), "account_b": pa.array([], pa.string()),
+                     "co_actions": pa.array([], pa.int64()), "weight": pa.array([], pa.float64())})
+
+
+def _empty_matches() -> pa.Table:
+    strings = {name: pa.array([], pa.string()) for name in _MATCH_COLUMNS[:5]}
+    return pa.table({**strings, "t_a": pa.array([], pa.int64()), "t_b": pa.array([], pa.int64())})
