@@ -142,3 +142,19 @@ def test_order_by_key_and_by_lexsort(span: int) -> None:
     assert np.array_equal(major[order], np.sort(major))
     pairs = list(zip(major[order].tolist(), minor[order].tolist(), strict=True))
     assert pairs == sorted(pairs)
+
+
+@pytest.mark.parametrize("name", SORTED)
+def test_edges_alone_equal_the_observation(corpus: CorpusStore, name: str) -> None:
+    """``edges`` skips the null model's tables and nothing else."""
+    params = DetectionParams(window_seconds=60, min_co_actions=2, max_accounts_per_object=6)
+    detector = get_detector(name)
+    with corpus.connect() as db:
+        edges, evidence = detector.edges(db, params)
+        assert not db.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '\\_actions%' ESCAPE '\\'").fetchall()[0][0]
+    with corpus.connect() as db:
+        observation = detector.observe(db, params)  # type: ignore[attr-defined]
+    assert edges.num_rows > 0
+    assert edges.select(["account_a", "account_b", "co_actions"]).equals(
+        observation.edges.select(["account_a", "account_b", "co_actions"]))
+    assert evidence.equals(observation.evidence)

@@ -130,7 +130,9 @@ def _sampled(db: duckdb.DuckDBPyConnection, account: np.ndarray, obj: np.ndarray
     return keep
 
 
-def _register(db: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+def _register(db: duckdb.DuckDBPyConnection, name: str | None, table: pa.Table) -> None:
+    if name is None:
+        return
     view = f"_sweep_{name}_in"
     db.register(view, table)
     try:
@@ -156,13 +158,13 @@ def sorted_co_actions(
     min_co_actions: int,
     cap: int | None,
     seed: int,
-    actions: str,
-    accounts: str,
-    weights: str,
+    actions: str | None = None,
+    accounts: str | None = None,
+    weights: str | None = None,
 ) -> SortedCoActions:
     """The co-actions of the actions ``query`` gives (account, object, t, post), as ``matched_pairs``
     finds them, and the tables ``actions``, ``accounts`` and ``weights`` (for the matched objects) in
-    ``db``, as ``observe`` leaves them for the null model."""
+    ``db``, as ``observe`` leaves them for the null model (each only when named)."""
     raw = arrow_table(
         db,
         f"""SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,

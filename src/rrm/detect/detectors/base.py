@@ -178,5 +178,12 @@ class ActionDetector(ABC):
         )
 
     def edges(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> tuple[pa.Table, pa.Table]:
+        if self.pairs_by_sorting:  # without the tables only the null model reads
+            swept = sorted_co_actions(
+                db, self.actions_sql(db, params), window_us=params.window_for(self.name) * 1_000_000,
+                min_co_actions=params.min_co_actions_for(self.name), cap=params.max_accounts_per_object,
+                seed=params.seed,
+            )
+            return untested_edges(self.name, swept.pairs), _evidence(self.name, swept.matches)
         observation = self.observe(db, params)
         return observation.edges, observation.evidence
