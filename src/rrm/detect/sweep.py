@@ -165,12 +165,17 @@ def sorted_co_actions(
     """The co-actions of the actions ``query`` gives (account, object, t, post), as ``matched_pairs``
     finds them, and the tables ``actions``, ``accounts`` and ``weights`` (for the matched objects) in
     ``db``, as ``observe`` leaves them for the null model (each only when named)."""
+    # actions without an object, account or time are dropped here, in Arrow: a filter in SQL would make
+    # DuckDB build every object string twice, once for the filter and once for the result
     raw = arrow_table(
         db,
         f"""SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
-                   t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code
-            FROM ({query}) WHERE object IS NOT NULL AND object <> '' AND account IS NOT NULL AND t IS NOT NULL""",
+                   t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code FROM ({query})""",
     )
+    valid = pc.and_(pc.and_(pc.is_valid(raw.column("account")), pc.is_valid(raw.column("t"))),
+                    pc.not_equal(pc.coalesce(raw.column("object"), ""), ""))
+    if pc.sum(valid).as_py() != raw.num_rows:
+        raw = raw.filter(valid)
     encoded = pc.dictionary_encode(raw.column("account").combine_chunks())
     by_name = pc.sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(by_name.size, dtype=np.int32)
