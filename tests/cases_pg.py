@@ -1,6 +1,7 @@
 """Fixtures for the cases tests: a throwaway PostgreSQL cluster, and cases databases on SQLite and PostgreSQL.
 
-Import the fixtures into a test module (``from cases_pg import cases_db_fixture, ...``); tests that take
+Import the fixtures into a test module (``from cases_pg import cases_db_fixture, ...``; the session's
+PostgreSQL cluster, ``postgres``, is imported by ``conftest.py`` so that every module shares one); tests that take
 ``cases_url`` or ``cases`` run twice, once on each database. The PostgreSQL cluster is started once per
 session from the Debian binaries (``initdb``, ``pg_ctl``) on a unix socket in a temporary folder, as the
 ``postgres`` user when the tests run as root; each test gets a fresh database copied from a migrated
@@ -29,7 +30,6 @@ __all__ = [
     "Cast",
     "cases_db_fixture",
     "cases_url_fixture",
-    "postgres_fixture",
     "seeded_url_fixture",
     "sqlite_template_fixture",
 ]

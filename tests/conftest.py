@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cases_pg import postgres_fixture  # noqa: F401  (one PostgreSQL cluster for the whole session)
 from rrm.corpus import CorpusStore
 from rrm.workspace import Workspace
 

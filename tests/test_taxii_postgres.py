@@ -1,6 +1,6 @@
 """The TAXII node on PostgreSQL (``RRM_TAXII_DATABASE_URL``) as on SQLite: the same pages, TLP and delivery log.
 
-A real PostgreSQL cluster is started by the tests (``cases_pg.postgres_fixture``); each test gets a
+A real PostgreSQL cluster is started by the tests (``cases_pg.postgres_fixture``, shared through ``conftest.py``); each test gets a
 database of its own.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cases_pg import PostgresCluster, postgres_fixture  # noqa: F401  (the fixture)
+from cases_pg import PostgresCluster
 from rrm.share.taxii.store import Filters
 from rrm.web.app import create_app
 from taxii_fixtures import COLLECTION, MEDIA, Node, build_node
