@@ -129,8 +129,10 @@ class ActionDetector(ABC):
             f"""CREATE OR REPLACE TEMP TABLE {raw} AS
                 SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
                        t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code, {role} AS role
-                FROM ({self.actions_sql(db, params)}) WHERE object IS NOT NULL AND object <> ''"""
+                FROM ({self.actions_sql(db, params)})"""
         )
+        # afterwards, not in the query above: a filter there makes DuckDB build every object twice
+        db.execute(f"DELETE FROM {raw} WHERE object IS NULL OR object = ''")
         # integer codes: accounts by rank (so codes compare as names do), objects and posts by hash
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {accounts} AS
