@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from rrm._duckdb import arrow_table, connect
-from rrm.detect.cooccur import AMPLIFIER, PEER, SOURCE, object_weights, pair_counts_sql
+from rrm.detect.cooccur import AMPLIFIER, PEER, SOURCE, PairRule, object_weights, pair_counts_sql
 from rrm.detect.keyset import KeySet
 from rrm.detect.nullcount import PairCounter, _repeated
 from rrm.detect.shuffles import _Permutation
@@ -57,8 +57,8 @@ def _sql_null(db: duckdb.DuckDBPyConnection, actions: dict[str, np.ndarray], acc
                       "t": pa.array(actions["t"]), "post": pa.array(actions["post"]), "role": pa.array(actions["role"])})
     db.register("_test_actions", table)
     object_weights(db, "_test_actions", "_test_weights")
-    query = pair_counts_sql("_test_actions", "_test_weights", window_us=WINDOW, min_co_actions=minimum, cap=cap,
-                            seed=42, count_posts=count_posts)
+    rule = PairRule(window_us=WINDOW, min_co_actions=minimum, cap=cap, seed=42, count_posts=count_posts)
+    query = pair_counts_sql("_test_actions", "_test_weights", rule)
     found = arrow_table(db, query)
     db.unregister("_test_actions")
     result = []

@@ -23,6 +23,8 @@ author of a post and the accounts that reshare it), where only a source pairs wi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pyarrow as pa
 
@@ -30,7 +32,7 @@ from rrm._duckdb import arrow_table
 from rrm.detect.model import EDGE_SCHEMA
 
 __all__ = [
-    "ACTION_SCHEMA", "AMPLIFIER", "CODED_SCHEMA", "MATCH_SCHEMA", "PEER", "SOURCE", "matched_pairs",
+    "ACTION_SCHEMA", "AMPLIFIER", "CODED_SCHEMA", "MATCH_SCHEMA", "PEER", "SOURCE", "PairRule", "matched_pairs",
     "object_weights", "pair_counts", "pair_counts_sql", "untested_edges",
 ]
 
@@ -71,6 +73,20 @@ MATCH_SCHEMA = pa.schema(
     ]
 )
 """For each pair and object, the two posts closest in time."""
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """How actions pair up and what a pair needs: the window, the minimum of co-actions, the sampling cap
+    (with its seed), and what is counted (matched posts ignoring the object with ``by_post``, matched
+    posts on the same object with ``count_posts``, else distinct objects)."""
+
+    window_us: int
+    min_co_actions: int
+    cap: int | None
+    seed: int
+    by_post: bool = False
+    count_posts: bool = False
 
 
 def _keys(key: str | None) -> tuple[str, str]:
@@ -162,28 +178,17 @@ def _posts_aggregate(weights: str, minimum: int, key: str | None) -> str:
     GROUP BY {mk}account_a, account_b HAVING {_POSTS_CO} >= {int(minimum)}"""
 
 
-def pair_counts_sql(
-    actions: str,
-    weights: str,
-    *,
-    window_us: int,
-    min_co_actions: int,
-    cap: int | None,
-    seed: int,
-    by_post: bool = False,
-    count_posts: bool = False,
-    key: str | None = None,
-) -> str:
+def pair_counts_sql(actions: str, weights: str, rule: PairRule, key: str | None = None) -> str:
     """The query of ``pair_counts`` on coded actions: ([key,] account_a, account_b, co_actions, weight)."""
-    matches = _matches_sql(actions, window_us, cap, seed, by_post, key)
-    if count_posts:
-        return f"WITH m AS ({matches}) " + _posts_aggregate(weights, min_co_actions, key)
+    matches = _matches_sql(actions, rule.window_us, rule.cap, rule.seed, rule.by_post, key)
+    if rule.count_posts:
+        return f"WITH m AS ({matches}) " + _posts_aggregate(weights, rule.min_co_actions, key)
     k, _ = _keys(key)
     return f"""WITH m AS (SELECT {k}account_a, account_b, object, any_value(slot) AS slot,
                                 any_value(post_a) AS post_a, any_value(post_b) AS post_b
                          FROM ({matches})
                          GROUP BY {k}account_a, account_b, object)
-               {_aggregate(_co_actions(by_post), weights, min_co_actions, key)}"""
+               {_aggregate(_co_actions(rule.by_post), weights, rule.min_co_actions, key)}"""
 
 
 def _decoded(query: str, accounts: str | None, columns: str = "co_actions, weight") -> str:
@@ -194,45 +199,19 @@ def _decoded(query: str, accounts: str | None, columns: str = "co_actions, weigh
 
 
 def pair_counts(
-    db: duckdb.DuckDBPyConnection,
-    actions: str,
-    weights: str,
-    *,
-    window_us: int,
-    min_co_actions: int,
-    cap: int | None,
-    seed: int,
-    by_post: bool = False,
-    count_posts: bool = False,
-    accounts: str | None = None,
+    db: duckdb.DuckDBPyConnection, actions: str, weights: str, rule: PairRule, accounts: str | None = None
 ) -> pa.Table:
-    """Pairs with at least ``min_co_actions`` distinct objects: account_a, account_b, co_actions, weight.
+    """Pairs with at least ``rule.min_co_actions`` distinct objects: account_a, account_b, co_actions, weight.
 
-    With ``count_posts`` the join stays on the object but ``co_actions`` counts matched posts (the
+    With ``rule.count_posts`` the join stays on the object but ``co_actions`` counts matched posts (the
     posts of the less active side that match a post of the other), each matched object weighing its
     rarity: a post that acts on several objects (hashtags) counts once. ``accounts`` names the table
     (code, account) that decodes the account codes of coded actions into names.
     """
-    query = pair_counts_sql(
-        actions, weights, window_us=window_us, min_co_actions=min_co_actions, cap=cap, seed=seed,
-        by_post=by_post, count_posts=count_posts,
-    )
-    return arrow_table(db, _decoded(query, accounts) + " ORDER BY account_a, account_b")
+    return arrow_table(db, _decoded(pair_counts_sql(actions, weights, rule), accounts) + " ORDER BY account_a, account_b")
 
 
-def matched_pairs(
-    db: duckdb.DuckDBPyConnection,
-    actions: str,
-    weights: str,
-    target: str,
-    *,
-    window_us: int,
-    min_co_actions: int,
-    cap: int | None,
-    seed: int,
-    by_post: bool = False,
-    count_posts: bool = False,
-) -> pa.Table:
+def matched_pairs(db: duckdb.DuckDBPyConnection, actions: str, weights: str, target: str, rule: PairRule) -> pa.Table:
     """Like ``pair_counts`` on coded actions (account codes, not decoded), and also create table
     ``target`` (coded ``MATCH_SCHEMA`` and ``slot``) with the closest posts per pair and object, for the
     pairs that pass, and table ``weights`` (as ``object_weights`` makes it) for their objects alone."""
@@ -241,40 +220,41 @@ def matched_pairs(
                          arg_min(post_a, {order}) AS post_a, arg_min(post_b, {order}) AS post_b,
                          arg_min(t_a, {order}) AS t_a, arg_min(t_b, {order}) AS t_b
                   FROM m GROUP BY account_a, account_b, object"""
-    matches = _matches_sql(actions, window_us, cap, seed, by_post)
-    if not by_post:
+    matches = _matches_sql(actions, rule.window_us, rule.cap, rule.seed, rule.by_post)
+    minimum = int(rule.min_co_actions)
+    if not rule.by_post:
         # the pairs that pass first (integers only), then the closest posts for their matches alone
-        co = _POSTS_CO if count_posts else "count(DISTINCT m.object)::BIGINT"
+        co = _POSTS_CO if rule.count_posts else "count(DISTINCT m.object)::BIGINT"
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {target}_raw AS
                 WITH r AS ({matches}),
-                kept AS (SELECT account_a, account_b FROM r m GROUP BY ALL HAVING {co} >= {int(min_co_actions)})
+                kept AS (SELECT account_a, account_b FROM r m GROUP BY ALL HAVING {co} >= {minimum})
                 SELECT * FROM r SEMI JOIN kept USING (account_a, account_b)"""
         )
         object_weights(db, actions, weights, only=f"SELECT DISTINCT slot FROM {target}_raw")
         db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS WITH m AS (SELECT * FROM {target}_raw) {closest}")
         found = arrow_table(
             db,
-            (f"WITH m AS (SELECT * FROM {target}_raw) " + _posts_aggregate(weights, min_co_actions, None)
-             if count_posts else
-             f"WITH m AS (SELECT * FROM {target}) " + _aggregate(co, weights, min_co_actions, None))
+            (f"WITH m AS (SELECT * FROM {target}_raw) " + _posts_aggregate(weights, minimum, None)
+             if rule.count_posts else
+             f"WITH m AS (SELECT * FROM {target}) " + _aggregate(co, weights, minimum, None))
             + " ORDER BY account_a, account_b",
         )
         db.execute(f"DROP TABLE IF EXISTS {target}_raw")
         return found
-    co = _co_actions(by_post)
+    co = _co_actions(rule.by_post)
     db.execute(
         f"""CREATE OR REPLACE TEMP TABLE {target} AS
             WITH m AS ({matches}),
             closest AS ({closest}),
-            kept AS (SELECT account_a, account_b FROM closest m GROUP BY account_a, account_b HAVING {co} >= {int(min_co_actions)})
+            kept AS (SELECT account_a, account_b FROM closest m GROUP BY account_a, account_b HAVING {co} >= {minimum})
             SELECT closest.* FROM closest SEMI JOIN kept USING (account_a, account_b)"""
     )
     object_weights(db, actions, weights, only=f"SELECT DISTINCT slot FROM {target}")
     return arrow_table(
         db,
         f"WITH m AS (SELECT * FROM {target}) "
-        + _aggregate(co, weights, min_co_actions, None)
+        + _aggregate(co, weights, minimum, None)
         + " ORDER BY account_a, account_b",
     )
 

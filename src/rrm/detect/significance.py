@@ -188,11 +188,7 @@ def _null_job(
     eligible = np.flatnonzero(bin_of >= 0)
     db.register("_null_bins", pa.table({"account": pa.array(eligible, pa.int32()),
                                         "bin": pa.array(bin_of[eligible], pa.int64())}))
-    query = pair_counts_sql(
-        "_null_actions", "_null_weights", window_us=observation.window_us, min_co_actions=observation.min_co_actions,
-        cap=params.max_accounts_per_object, seed=params.seed, by_post=observation.by_post,
-        count_posts=observation.count_posts, key="shuffle",
-    )
+    query = pair_counts_sql("_null_actions", "_null_weights", observation.rule(params), key="shuffle")
     strata: list[np.ndarray] = []
     weights: list[np.ndarray] = []
     try:

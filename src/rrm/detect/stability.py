@@ -67,11 +67,7 @@ def _subsample_edges(
             WHERE hash(post, {int(params.seed)}, {int(subsample)}) % {_RESOLUTION} < {kept}"""
     )
     object_weights(db, _SUB_ACTIONS, _SUB_WEIGHTS)
-    pairs = pair_counts(
-        db, _SUB_ACTIONS, _SUB_WEIGHTS, window_us=observation.window_us, min_co_actions=observation.min_co_actions,
-        cap=params.max_accounts_per_object, seed=params.seed, by_post=observation.by_post,
-        count_posts=observation.count_posts, accounts=observation.accounts,
-    )
+    pairs = pair_counts(db, _SUB_ACTIONS, _SUB_WEIGHTS, observation.rule(params), accounts=observation.accounts)
     edges = untested_edges(observation.behaviour, pairs)
     sub = replace(observation, edges=edges, evidence=EVIDENCE_SCHEMA.empty_table(), actions=_SUB_ACTIONS,
                   weights=_SUB_WEIGHTS)

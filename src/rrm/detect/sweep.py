@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import PEER
+from rrm.detect.cooccur import PEER, PairRule
 
 __all__ = ["SortedCoActions", "sorted_co_actions"]
 
@@ -153,17 +153,14 @@ def _order(major: np.ndarray, major_span: int, minor: np.ndarray, minor_span: in
 def sorted_co_actions(
     db: duckdb.DuckDBPyConnection,
     query: str,
+    rule: PairRule,
     *,
-    window_us: int,
-    min_co_actions: int,
-    cap: int | None,
-    seed: int,
     actions: str | None = None,
     accounts: str | None = None,
     weights: str | None = None,
 ) -> SortedCoActions:
     """The co-actions of the actions ``query`` gives (account, object, t, post), as ``matched_pairs``
-    finds them, and the tables ``actions``, ``accounts`` and ``weights`` (for the matched objects) in
+    finds them under ``rule`` (which counts distinct objects: neither ``by_post`` nor ``count_posts``), and the tables ``actions``, ``accounts`` and ``weights`` (for the matched objects) in
     ``db``, as ``observe`` leaves them for the null model (each only when named)."""
     # actions without an object, account or time are dropped here, in Arrow: a filter in SQL would make
     # DuckDB build every object string twice, once for the filter and once for the result
@@ -192,6 +189,9 @@ def sorted_co_actions(
         pa.table({"account": pa.array(account, pa.int32()), "object": pa.array(obj, pa.uint64()), "t": pa.array(t),
                   "post": pa.array(post, pa.uint64()), "role": pa.array(np.full(t.size, PEER, dtype=np.int8))}),
     )
+    window_us, cap = rule.window_us, rule.cap
+    if rule.by_post or rule.count_posts:
+        raise ValueError("pairs by sorting count distinct objects only")
     if t.size == 0:
         _register(db, weights, pa.table({"object": pa.array([], pa.uint64()), "accounts": pa.array([], pa.int64()),
                                          "w": pa.array([], pa.float64())}))
@@ -207,7 +207,7 @@ def sorted_co_actions(
     then = _order(s_dense, n_objects, t[by_object] - low, span)
     rows, s_dense = by_object[then], s_dense[then]
     s_obj, s_t, s_account = obj[rows], t[rows], account[rows]
-    kept = np.flatnonzero(_sampled(db, s_account, s_obj, cap, seed)) if cap is not None else None
+    kept = np.flatnonzero(_sampled(db, s_account, s_obj, cap, rule.seed)) if cap is not None else None
 
     # the window pairs (positions in the sorted actions), oriented so that account a < account b
     if kept is None:
@@ -229,7 +229,7 @@ def sorted_co_actions(
     pair_start = _group_starts(pair)
     starts = np.flatnonzero(pair_start)
     objects_per_pair = np.add.reduceat(cell.astype(np.int64), starts) if pair.size else np.zeros(0, np.int64)
-    passing = np.repeat(objects_per_pair >= min_co_actions, np.diff(np.append(starts, pair.size)))
+    passing = np.repeat(objects_per_pair >= rule.min_co_actions, np.diff(np.append(starts, pair.size)))
     pair, pair_object, side_a, side_b = pair[passing], pair_object[passing], side_a[passing], side_b[passing]
 
     # the closest posts of each pair and object: by time apart, then post codes (as cooccur's arg_min)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import PEER, matched_pairs, untested_edges
+from rrm.detect.cooccur import PEER, PairRule, matched_pairs, untested_edges
 from rrm.detect.model import EVIDENCE_SCHEMA
 from rrm.detect.params import DetectionParams, NullModel
 from rrm.detect.sweep import sorted_co_actions
@@ -52,6 +52,12 @@ class Observation:
     by_post: bool
     null_model: NullModel
     count_posts: bool = False
+
+    def rule(self, params: DetectionParams) -> PairRule:
+        """How this behaviour's actions pair up, under ``params`` (its sampling cap and seed)."""
+        return PairRule(window_us=self.window_us, min_co_actions=self.min_co_actions,
+                        cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
+                        count_posts=self.count_posts)
 
 
 def _evidence(behaviour: str, found: pa.Table) -> pa.Table:
@@ -99,6 +105,12 @@ class ActionDetector(ABC):
         """A query over the views ``posts`` and ``accounts`` with columns account, object, t (µs), post
         (and role, for a ``directed`` detector)."""
 
+    def _rule(self, params: DetectionParams) -> PairRule:
+        return PairRule(
+            window_us=params.window_for(self.name) * 1_000_000, min_co_actions=params.min_co_actions_for(self.name),
+            cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post, count_posts=self.count_posts,
+        )
+
     @property
     def pairs_by_sorting(self) -> bool:
         """Whether ``observe`` pairs the actions by sorting them (``rrm.detect.sweep``), as it does for
@@ -110,18 +122,15 @@ class ActionDetector(ABC):
         raw, actions, accounts, weights, matches = (
             _table_name(self.name, k) for k in ("raw", "actions", "accounts", "weights", "matches")
         )
-        window_us = params.window_for(self.name) * 1_000_000
-        minimum = params.min_co_actions_for(self.name)
+        rule = self._rule(params)
         if self.pairs_by_sorting:
             swept = sorted_co_actions(
-                db, self.actions_sql(db, params), window_us=window_us, min_co_actions=minimum,
-                cap=params.max_accounts_per_object, seed=params.seed, actions=actions, accounts=accounts,
-                weights=weights,
+                db, self.actions_sql(db, params), rule, actions=actions, accounts=accounts, weights=weights
             )
             return Observation(
                 behaviour=self.name, edges=untested_edges(self.name, swept.pairs),
                 evidence=_evidence(self.name, swept.matches), actions=actions, accounts=accounts, weights=weights,
-                window_us=window_us, min_co_actions=minimum, by_post=False,
+                window_us=rule.window_us, min_co_actions=rule.min_co_actions, by_post=False,
                 null_model=self.null_model or params.null_model, count_posts=False,
             )
         role = "role::TINYINT" if self.directed else f"{PEER}::TINYINT"
@@ -144,11 +153,7 @@ class ActionDetector(ABC):
                 SELECT a.code AS account, r.object_code AS object, r.t, r.post_code AS post, r.role
                 FROM {raw} r JOIN {accounts} a USING (account)"""
         )
-        pairs = matched_pairs(
-            db, actions, weights, matches, window_us=window_us, min_co_actions=minimum,
-            cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
-            count_posts=self.count_posts,
-        )
+        pairs = matched_pairs(db, actions, weights, matches, rule)
         names = arrow_table(db, f"SELECT account FROM {accounts} ORDER BY code").column("account").combine_chunks()
         pairs = pairs.set_column(0, "account_a", names.take(pairs.column("account_a")))
         pairs = pairs.set_column(1, "account_b", names.take(pairs.column("account_b")))
@@ -175,17 +180,13 @@ class ActionDetector(ABC):
         db.execute(f"DROP TABLE IF EXISTS {raw}")
         return Observation(
             behaviour=self.name, edges=edges, evidence=evidence, actions=actions, accounts=accounts, weights=weights,
-            window_us=window_us, min_co_actions=minimum, by_post=self.by_post,
+            window_us=rule.window_us, min_co_actions=rule.min_co_actions, by_post=self.by_post,
             null_model=self.null_model or params.null_model, count_posts=self.count_posts,
         )
 
     def edges(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> tuple[pa.Table, pa.Table]:
         if self.pairs_by_sorting:  # without the tables only the null model reads
-            swept = sorted_co_actions(
-                db, self.actions_sql(db, params), window_us=params.window_for(self.name) * 1_000_000,
-                min_co_actions=params.min_co_actions_for(self.name), cap=params.max_accounts_per_object,
-                seed=params.seed,
-            )
+            swept = sorted_co_actions(db, self.actions_sql(db, params), self._rule(params))
             return untested_edges(self.name, swept.pairs), _evidence(self.name, swept.matches)
         observation = self.observe(db, params)
         return observation.edges, observation.evidence
