@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -104,25 +103,6 @@ def test_repeated_posts_are_merged_within_a_batch_and_against_the_corpus(store: 
         assert db.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (60, 60)
         assert db.execute("SELECT list_sort(hashtags) FROM posts WHERE post_id = '55'").fetchone() == (["more", "tag1"],)
     assert ingest(store, [str(overlapping)]).batches[0].stored == 0
-    # the keys of a batch are inserted while they are checked: a batch that clashes leaves only its merged keys
-    with duckdb.connect(str(store.root / "catalog.duckdb"), read_only=True) as catalog:
-        keys = catalog.execute("SELECT count(*), count(DISTINCT post_id), count(DISTINCT batch_id) FROM post_keys").fetchone()
-    assert keys == (60, 60, 2)
-
-
-def test_a_batch_repeating_only_corpus_posts_is_merged_and_its_optimistic_keys_undone(
-    store: CorpusStore, tmp_path: Path
-) -> None:
-    first = tmp_path / "first.csv"
-    first.write_text(HEADER + "".join(row(i) for i in range(1, 31)))
-    ingest(store, [str(first)])
-    later = tmp_path / "later.csv"  # no post repeats within it; 5 are in the corpus already
-    later.write_text(HEADER + "".join(row(i) for i in range(26, 41)))
-    (batch,) = ingest(store, [str(later)]).batches
-    assert (batch.stored, batch.duplicates) == (10, 5)
-    with duckdb.connect(str(store.root / "catalog.duckdb"), read_only=True) as catalog:
-        rows = catalog.execute("SELECT batch_id, count(*) FROM post_keys GROUP BY 1 ORDER BY 2").fetchall()
-    assert rows == [(batch.batch_id, 10), (store.batches()[0].batch_id, 30)]
 
 
 def _numbers(stop: int, fail_at: int | None = None) -> Iterator[int]:
@@ -174,30 +154,6 @@ def test_the_writer_raises_an_earlier_error() -> None:
             writer.submit(item)
         writer.finish()
     assert written == [0, 1]
-
-
-def test_a_deeper_writer_keeps_the_order_and_writes_nothing_after_an_error() -> None:
-    written: list[int] = []
-    release = threading.Event()
-
-    def write(item: int) -> None:
-        release.wait(5)  # the submits run ahead of the writes: up to ``depth`` items wait
-        if item == 2:
-            raise OSError("disk full")
-        written.append(item)
-
-    with Writer(write, depth=3) as writer:
-        for item in range(2):
-            writer.submit(item)
-        release.set()
-        writer.finish()
-    assert written == [0, 1]
-    written.clear()
-    with Writer(write, depth=3) as writer, pytest.raises(OSError, match="disk full"):
-        for item in range(2, 9):
-            writer.submit(item)
-        writer.finish()
-    assert written == []  # 3 to 8 came after the failed write: none of them is written
 
 
 def test_an_error_while_writing_stores_nothing(store: CorpusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -98,24 +98,6 @@ def test_an_error_while_reading_is_raised_with_its_own_type(error: Exception) ->
     streamed.close()
 
 
-def test_prepared_batches_keep_the_stored_fields_out_of_the_query() -> None:
-    """The fields stored as given reach DuckDB only as flags (``_has_<field>``); the text, searched there, stays."""
-    one = normaliser()
-    prepared = one.prepare(raw_batch(0, 60))
-    assert one.prepare(prepared) is prepared
-    assert {"post_id", "account_id", "reshare_of_post", "reply_to_account"}.isdisjoint(prepared.raw.column_names)
-    assert {"_has_post_id", "_has_account_id", "_has_reshare_of_post", "_has_reply_to_account", "text", "handle"} <= set(
-        prepared.raw.column_names)
-    assert prepared.raw.column("_has_post_id").to_pylist() == [i % 11 != 0 for i in range(60)]
-    got = combined(list(one.normalise_all([prepared], 100)))
-    expected = combined([normaliser().normalise(raw_batch(0, 60))])
-    assert got[0].equals(expected[0])
-    kinds = dict(zip(got[0].column("post_id").to_pylist(), got[0].column("kind").to_pylist(), strict=True))
-    assert (kinds["3"], kinds["4"], kinds["1"]) == ("reshare", "reply", "post")  # 3: reshare_of_post; 4: reply_to_account
-    assert "0" not in kinds and "11" not in kinds  # no post id: rejected
-    one.close()
-
-
 def test_distinct_sorted_lists_match_duckdb() -> None:
     given = pa.array([["b.org", "a.org", "b.org"], [], None, ["z.net", None], ["é.fr"]], pa.list_(pa.string()))
     derived = pa.array([["a.org"], ["q.com", "Q.com"], ["x.com"], [], ["e.fr", "é.fr"]], pa.list_(pa.string()))

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO
 
-from rrm.corpus.formats.base import IngestFormat, ReadAgain
+from rrm.corpus.formats.base import IngestFormat, RawBatch, ReadAgain
 from rrm.corpus.formats.registry import detect, get_format
-from rrm.corpus.normalise import Normaliser, PreparedBatch
+from rrm.corpus.normalise import Normaliser
 from rrm.corpus.pipeline import Prefetched, Writer
 from rrm.corpus.sources import Fetch, InputSource, download, expand_inputs
 from rrm.corpus.store import BatchRecord, CorpusStore
@@ -20,8 +20,6 @@ from rrm.errors import InputError, MappingError
 __all__ = ["DEFAULT_BATCH_SIZE", "IngestReport", "Progress", "ingest", "ingest_source"]
 
 DEFAULT_BATCH_SIZE = 50_000
-_QUEUE_DEPTH = 1
-"""Batches waiting between two stages (read → normalised, normalised → written)."""
 
 Progress = Callable[[str, int, int | None, int], None]
 """Called as ``progress(source, bytes_read, total_bytes_or_None, records_read)`` while reading."""
@@ -123,24 +121,12 @@ def _ingest_batch(
 
                 counted = io.BufferedReader(_CountingReader(raw, on_read), buffer_size=1 << 20)
                 read = chosen.read_speculative if speculative else chosen.read
-
-                def prepared() -> Iterator[PreparedBatch]:
-                    # the Arrow part of normalising is done in the reading thread: the main thread only runs the query
-                    raw_batches = read(counted, source.name, batch_size)
-                    try:
-                        for raw_batch in raw_batches:
-                            yield normaliser.prepare(raw_batch)
-                    finally:
-                        close = getattr(raw_batches, "close", None)
-                        if close is not None:
-                            close()
-
                 # three stages at once: the next batch is read while this one is normalised and the last written
                 with (
-                    Prefetched(prepared, depth=_QUEUE_DEPTH) as batches,
-                    Writer(writer.add, depth=_QUEUE_DEPTH) as stage,
+                    Prefetched(lambda: read(counted, source.name, batch_size)) as batches,
+                    Writer(writer.add) as stage,
                 ):
-                    def counted_batches() -> Iterator[PreparedBatch]:
+                    def counted_batches() -> Iterator[RawBatch]:
                         nonlocal records
                         for raw_batch in batches:
                             records += len(raw_batch) + len(raw_batch.rejections)

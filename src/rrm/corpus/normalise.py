@@ -25,7 +25,7 @@ from rrm.corpus.formats.base import RawBatch, RawColumn, Rejection, excerpt
 from rrm.corpus.schema import ACCOUNT_SCHEMA, LIST_FIELDS, POST_SCHEMA, RAW_FIELDS
 from rrm.corpus.urls import canonicalise
 
-__all__ = ["EARLIEST", "NormalisedBatch", "Normaliser", "PreparedBatch"]
+__all__ = ["EARLIEST", "NormalisedBatch", "Normaliser"]
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _SCALARS = [f for f in RAW_FIELDS if f not in LIST_FIELDS]
@@ -59,8 +59,6 @@ _FLAGS = {
     "_reply": ("reply_to_post", "reply_to_account"),
 }
 """Flags computed from passed fields to find the kind of a post that does not say it."""
-_FLAGGED = frozenset({"post_id", "account_id"} | {name for names in _FLAGS.values() for name in names})
-"""Passed fields whose presence the query tests (required fields, and the flags above)."""
 _BLANKS = " \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
 """The characters SQL ``trim`` removes (Unicode space separators), trimmed in Arrow, which does it faster."""
 
@@ -70,23 +68,6 @@ class NormalisedBatch:
     posts: pa.Table
     accounts: pa.Table
     rejections: list[Rejection]
-
-
-@dataclass(frozen=True)
-class PreparedBatch:
-    """A raw batch made ready for the normalising query (``Normaliser.prepare``), in any thread.
-
-    ``raw`` holds the fields DuckDB reads (identifiers trimmed), ``passed`` the fields stored as given,
-    which bypass it. Preparing is Arrow work only, so the reading thread can do it while the main
-    thread runs the query.
-    """
-
-    raw: pa.Table
-    passed: pa.Table
-    rejections: list[Rejection]
-
-    def __len__(self) -> int:
-        return int(self.raw.num_rows)
 
 
 class Normaliser:
@@ -141,13 +122,6 @@ class Normaliser:
                     arrays[name] = pc.utf8_trim(arrays[name], _BLANKS)
         return pa.table(arrays)
 
-    def prepare(self, batch: RawBatch | PreparedBatch) -> PreparedBatch:
-        """The Arrow part of normalising ``batch`` (thread-safe: it does not touch DuckDB)."""
-        if isinstance(batch, PreparedBatch):
-            return batch
-        raw = self._raw_table(batch)
-        return PreparedBatch(_query_input(raw), self._passed(raw), list(batch.rejections))
-
     def _list_expr(self, name: str, raw: pa.Table) -> str:
         """The values of list field ``name``: as given, else (when empty or absent) found in the text."""
         found = self._from_text(name, raw)
@@ -174,53 +148,49 @@ class Normaliser:
         """One raw batch, normalised (one DuckDB query; ``normalise_all`` plans one query for many batches)."""
         if len(batch) == 0:
             return NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), list(batch.rejections))
-        prepared = self.prepare(batch)
-        self._db.register("raw", prepared.raw)
+        raw = self._raw_table(batch)
+        self._db.register("raw", raw)
         try:
-            computed = arrow_table(self._db, self._query(prepared.raw))
+            computed = arrow_table(self._db, self._query(raw))
         finally:
             self._db.unregister("raw")
-        return self._complete(computed, prepared.passed, list(batch.rejections))
+        return self._complete(computed, self._passed(raw), list(batch.rejections))
 
-    def normalise_all(self, batches: Iterable[RawBatch | PreparedBatch], batch_size: int) -> Iterator[NormalisedBatch]:
+    def normalise_all(self, batches: Iterable[RawBatch], batch_size: int) -> Iterator[NormalisedBatch]:
         """The raw batches of one input, normalised as they come, in chunks of about ``batch_size`` records.
 
         Consecutive batches with the same columns go through one DuckDB query, which DuckDB plans once
         and reads as a stream (planning costs tens of milliseconds, as much as normalising thousands of
         records). An error raised while reading ``batches`` is raised again here, once the records
-        read before it are normalised. Batches may come already prepared (``prepare``, in the thread
-        that reads them), which leaves this thread only the query and what follows it.
+        read before it are normalised.
         """
-        source = (self.prepare(batch) for batch in batches)
-        held: list[PreparedBatch] = []
-        try:
-            while True:
-                first = held.pop() if held else next(source, None)
-                if first is None:
-                    return
-                if len(first) == 0:
-                    yield NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), list(first.rejections))
-                    continue
-                yield from self._normalise_run(first, source, held, batch_size)
-        finally:
-            source.close()
+        source = iter(batches)
+        held: list[RawBatch] = []
+        while True:
+            first = held.pop() if held else next(source, None)
+            if first is None:
+                return
+            if len(first) == 0:
+                yield NormalisedBatch(POST_SCHEMA.empty_table(), ACCOUNT_SCHEMA.empty_table(), list(first.rejections))
+                continue
+            yield from self._normalise_run(first, source, held, batch_size)
 
     def _normalise_run(
-        self, first: PreparedBatch, source: Iterator[PreparedBatch], held: list[PreparedBatch], batch_size: int
+        self, first: RawBatch, source: Iterator[RawBatch], held: list[RawBatch], batch_size: int
     ) -> Iterator[NormalisedBatch]:
         """``first`` and the batches after it with the same raw columns, through one query; the first batch
         with other columns is left in ``held``."""
-        raw = first.raw
+        raw = self._raw_table(first)
         passed: deque[pa.Table] = deque()
         rejections: list[Rejection] = list(first.rejections)
         failure: list[BaseException] = []
 
         def stream() -> Iterator[pa.RecordBatch]:
-            batch: PreparedBatch | None = first
+            table = raw
             try:
-                while batch is not None:
-                    passed.append(batch.passed)
-                    yield from batch.raw.to_batches()
+                while True:
+                    passed.append(self._passed(table))
+                    yield from table.to_batches()
                     batch = next(source, None)
                     while batch is not None and len(batch) == 0:
                         rejections.extend(batch.rejections)
@@ -228,8 +198,9 @@ class Normaliser:
                     if batch is None:
                         return
                     rejections.extend(batch.rejections)
-                    if batch.raw.schema != raw.schema:
-                        held.append(PreparedBatch(batch.raw, batch.passed, []))
+                    table = self._raw_table(batch)
+                    if table.schema != raw.schema:
+                        held.append(RawBatch(batch.columns, batch.lines, []))
                         return
             except GeneratorExit:
                 raise
@@ -387,26 +358,7 @@ def _take(tables: deque[pa.Table], rows: int) -> pa.Table:
 
 def _given(name: str, raw: pa.Table) -> str:
     """SQL true when raw field ``name`` holds a value (is neither absent, NULL nor empty), else false."""
-    return f"raw._has_{name}" if f"_has_{name}" in raw.column_names else "false"
-
-
-def _present(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """True where a string holds a value (neither NULL nor empty)."""
-    return pc.fill_null(pc.greater(pc.binary_length(values), 0), False)
-
-
-def _query_input(raw: pa.Table) -> pa.Table:
-    """What the normalising query reads of ``raw``: the fields stored as given are left out (all but the text,
-    searched for URLs, hashtags and mentions), and those whose presence decides something become flags
-    (``_has_<field>``), so that DuckDB neither converts nor copies their strings."""
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
-    for name in raw.column_names:
-        if name in _PASSED and name != "text":
-            if name in _FLAGGED:
-                columns[f"_has_{name}"] = _present(raw.column(name))
-        else:
-            columns[name] = raw.column(name)
-    return pa.table(columns)
+    return f"coalesce(raw.{name} <> '', false)" if name in raw.column_names else "false"
 
 
 def _empty_as_null(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

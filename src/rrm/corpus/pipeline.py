@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -91,42 +90,27 @@ class Prefetched(Generic[T]):
 
 
 class Writer(Generic[T]):
-    """Calls ``write(item)`` in one background thread, in order, with at most ``depth`` items waiting.
+    """Calls ``write(item)`` in one background thread, in order, with at most one item waiting.
 
     ``submit`` raises the error of an earlier write; ``finish`` waits for the last one and raises its error.
-    Once a write fails, the items after it are not written.
     """
 
-    def __init__(self, write: Callable[[T], None], depth: int = 1) -> None:
+    def __init__(self, write: Callable[[T], None]) -> None:
         self._write = write
-        self._depth = depth
-        self._failed = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrm-ingest-writer")
-        self._pending: deque[Future[None]] = deque()
+        self._pending: Future[None] | None = None
 
     def __enter__(self) -> Writer[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if exc[0] is not None:  # an error: the writes not started yet are dropped
-            for pending in self._pending:
-                pending.cancel()
         self._pool.shutdown(wait=True)
 
     def submit(self, item: T) -> None:
-        while self._pending and (len(self._pending) >= self._depth or self._pending[0].done()):
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._run, item))
-
-    def _run(self, item: T) -> None:
-        if self._failed.is_set():
-            return
-        try:
-            self._write(item)
-        except BaseException:
-            self._failed.set()
-            raise
+        self.finish()
+        self._pending = self._pool.submit(self._write, item)
 
     def finish(self) -> None:
-        while self._pending:
-            self._pending.popleft().result()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()

@@ -9,11 +9,9 @@ Layout under ``<workspace>/corpus``::
     staging/<batch>.lock    held (``flock``) by the process working in ``staging/<batch>/``
 
 A batch (one input) is stored whole or not at all: its chunks are appended to one staged Parquet
-file, and their account observations stream into an aggregation (``rrm.corpus.accounts``) that
-writes the batch's accounts file at the end; when a post repeats within the batch or is already
-in ``post_keys``, the batch is merged and deduplicated into a final file, otherwise the staged file
-is the final one (renamed, not rewritten); then everything is committed in one catalog transaction,
-and only then are the files moved into place. Opening the store finishes the move for a
+file; when a post repeats within the batch or is already in ``post_keys``, the batch is merged and
+deduplicated into a final file, otherwise the staged file is the final one (renamed, not rewritten);
+then everything is committed in one catalog transaction, and only then are the files moved into place. Opening the store finishes the move for a
 committed batch and discards a staged batch that never committed, so a process killed at any point
 leaves a consistent corpus. A staging folder whose lock is held belongs to a live process (another
 ``rrm ingest``) and is left alone; the operating system releases the lock of a killed process.
@@ -29,7 +27,6 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +37,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rrm._duckdb import arrow_reader, connect, sql_path
-from rrm.corpus.accounts import LATEST_OBSERVATIONS, AccountAggregator
 from rrm.corpus.formats.base import Rejection
 from rrm.corpus.normalise import NormalisedBatch
 from rrm.corpus.schema import ACCOUNT_SCHEMA, POST_SCHEMA
@@ -51,11 +47,16 @@ __all__ = ["CATALOG_WAIT_SECONDS", "BatchRecord", "BatchWriter", "CorpusStore", 
 
 MEMORY_LIMIT = "600MB"
 _STAGED_POSTS = "posts-000000.parquet"
-_STAGED_ACCOUNTS = "accounts.parquet"
+_STAGED_ACCOUNTS = "accounts-000000.parquet"
 _COMPRESSION = "zstd"
 _ROW_GROUP_ROWS = 122_880
 _POST_DICTIONARY = ["platform", "account_id", "handle", "lang", "kind", "batch_id", "hashtags", "domains"]
+_ACCOUNT_DICTIONARY = ["platform", "location", "batch_id"]
 """Columns worth a Parquet dictionary (few distinct values); building one for texts and ids costs more than it saves."""
+_STAGED_ACCOUNTS_COMPRESSION = "none"
+"""The staged account observations (one per post) are read once, by the commit's aggregation, then deleted:
+written uncompressed and without statistics, they cost a third of the CPU to write and less to read back, for
+about 110 bytes of temporary disk per post (the final accounts file is compressed)."""
 CATALOG_WAIT_SECONDS = 30.0
 """How long to wait for the catalog while another process (an ingest committing) holds it."""
 _QUARANTINE_SCHEMA = pa.schema(
@@ -303,9 +304,7 @@ class BatchWriter:
         self.valid = 0
         self.rejected = 0
         self._posts_out: pq.ParquetWriter | None = None
-        self._accounts: AccountAggregator | None = None
-        self._first_accounts: pa.Table | None = None
-        """The first chunk's observations wait here: a batch of one chunk needs no aggregation thread."""
+        self._accounts_out: pq.ParquetWriter | None = None
         self._rejections: list[Rejection] = []
         self._committed = False
         self.record: BatchRecord | None = None
@@ -315,31 +314,25 @@ class BatchWriter:
         self.rejected += len(chunk.rejections)
         self.records_read += chunk.posts.num_rows + len(chunk.rejections)
         if chunk.posts.num_rows:
-            if self._posts_out is None:
+            if self._posts_out is None or self._accounts_out is None:
                 self._posts_out = pq.ParquetWriter(
                     self.folder / _STAGED_POSTS, POST_SCHEMA, compression=_COMPRESSION, use_dictionary=_POST_DICTIONARY
                 )
-            self._add_accounts(chunk.accounts)  # queued first: the aggregation works while the posts are written
+                self._accounts_out = pq.ParquetWriter(
+                    self.folder / _STAGED_ACCOUNTS, ACCOUNT_SCHEMA, compression=_STAGED_ACCOUNTS_COMPRESSION,
+                    use_dictionary=_ACCOUNT_DICTIONARY, write_statistics=False,
+                )
             self._posts_out.write_table(chunk.posts, row_group_size=_ROW_GROUP_ROWS)
+            self._accounts_out.write_table(chunk.accounts, row_group_size=_ROW_GROUP_ROWS)
         self._rejections.extend(chunk.rejections)
         if len(self._rejections) >= 50_000:
             self._flush_rejections()
 
-    def _add_accounts(self, observations: pa.Table) -> None:
-        if self._accounts is None and self._first_accounts is None:
-            self._first_accounts = observations
-            return
-        if self._accounts is None:
-            self._accounts = AccountAggregator(self.folder / _STAGED_ACCOUNTS, self.store.staging_dir / "duckdb-tmp")
-            if self._first_accounts is not None:
-                self._accounts.add(self._first_accounts)
-                self._first_accounts = None
-        self._accounts.add(observations)
-
     def _close_staged(self) -> None:
-        if self._posts_out is not None:
-            self._posts_out.close()
-        self._posts_out = None
+        for out in (self._posts_out, self._accounts_out):
+            if out is not None:
+                out.close()
+        self._posts_out = self._accounts_out = None
 
     def _flush_rejections(self) -> None:
         if not self._rejections:
@@ -359,52 +352,46 @@ class BatchWriter:
         self._rejections = []
 
     def commit(self) -> BatchRecord:
-        if self._accounts is not None:
-            self._accounts.end()  # the accounts file is written while the keys are checked
         self._flush_rejections()
         self._close_staged()
         staged_posts = sorted(self.folder.glob("posts-*.parquet"))
+        staged_accounts = sorted(self.folder.glob("accounts-*.parquet"))
         rejected = sorted(self.folder.glob("rejected-*.parquet"))
         final_posts = self.folder / "final-posts.parquet"
         final_accounts = self.folder / "final-accounts.parquet"
         stored = 0
         with self.store._catalog() as db:
-            # one DuckDB thread per query: the accounts aggregation, and the key check beside the post_keys insert,
-            # keep the other core busy
-            db.execute("SET threads = 1")
-            if not staged_posts or not self._insert_keys_if_new(db, staged_posts, final_posts):
-                if staged_posts:
-                    db.execute("RESET threads")  # the merge is one heavy query: every core for it
-                    stored = self._write_final_posts(db, staged_posts, final_posts)
-                    db.execute("SET threads = 1")
-                db.execute("BEGIN TRANSACTION")
-                if stored:
-                    db.execute(
-                        f"""INSERT INTO post_keys SELECT platform, post_id, batch_id
-                            FROM read_parquet({sql_path(final_posts)})"""
-                    )
-            else:
-                stored = int(pq.ParquetFile(final_posts).metadata.num_rows)
+            if staged_posts:
+                stored = self._write_final_posts(db, staged_posts, final_posts)
+                db.execute(
+                    f"""COPY (SELECT platform, account_id, arg_max(handle, observed_at) AS handle,
+                                     arg_max(display_name, observed_at) AS display_name,
+                                     min(account_created_at) AS account_created_at,
+                                     arg_max(followers, observed_at) AS followers,
+                                     arg_max(following, observed_at) AS following,
+                                     arg_max(profile_text, observed_at) AS profile_text,
+                                     arg_max(location, observed_at) AS location,
+                                     max(observed_at) AS observed_at, any_value(batch_id) AS batch_id
+                              FROM read_parquet({_sql_list(staged_accounts)}) GROUP BY platform, account_id)
+                        TO {sql_path(final_accounts)} (FORMAT parquet, COMPRESSION zstd)"""
+                )
+            finished = datetime.now(UTC)
+            db.execute("BEGIN TRANSACTION")
+            if stored:
+                db.execute(
+                    f"INSERT INTO post_keys SELECT platform, post_id, batch_id FROM read_parquet({sql_path(final_posts)})"
+                )
             if rejected:
                 db.execute(
                     f"""INSERT INTO quarantine SELECT ?, source, line, field, reason, excerpt
                         FROM read_parquet({_sql_list(rejected)})""",
                     [self.batch_id],
                 )
-            finished = datetime.now(UTC)
             values = (
                 self.batch_id, self.source, self.sha256, self.format_name, self.started_at, finished,
                 self.records_read, stored, self.valid - stored, self.rejected,
             )
             db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-            # the accounts file is complete before the batch commits (recovery publishes a committed batch's files)
-            if self._accounts is not None:
-                self._accounts.finish().replace(final_accounts)
-            elif self._first_accounts is not None:
-                db.register("observations", self._first_accounts)
-                query = LATEST_OBSERVATIONS.format(source="observations")
-                db.execute(f"COPY ({query}) TO {sql_path(final_accounts)} (FORMAT parquet, COMPRESSION zstd)")
-                db.unregister("observations")
             db.execute("COMMIT")
         self._committed = True
         if not stored:
@@ -415,41 +402,24 @@ class BatchWriter:
         self.record = BatchRecord(*values)
         return self.record
 
-    def _insert_keys_if_new(self, db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> bool:
-        """The common case, a batch of new posts: its keys go into ``post_keys`` (in a transaction left open)
-        while another connection checks that they are new, and its staged file becomes ``target``.
-
-        False (the transaction rolled back, nothing changed) when a post repeats within the batch or is
-        already in the corpus: then the batch goes through the merge. The check compares 64-bit hashes of
-        the keys (little memory, whatever the corpus size); a collision only sends the batch through the
-        exact merge, never loses a post. It reads the committed ``post_keys``, without this insert.
-        """
-        if len(staged) != 1:
-            return False
-        keys = f"read_parquet({sql_path(staged[0])})"
-        check = f"""WITH keys AS MATERIALIZED (SELECT hash(platform, post_id) AS h FROM {keys})
-                    SELECT EXISTS (SELECT 1 FROM keys GROUP BY h HAVING count(*) > 1)
-                        OR EXISTS (SELECT 1 FROM post_keys WHERE hash(platform, post_id) IN (SELECT h FROM keys))"""
-        checker = db.cursor()
-        try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrm-ingest-keys") as pool:
-                clash = pool.submit(lambda: checker.execute(check).fetchone())
-                db.execute("BEGIN TRANSACTION")
-                try:
-                    db.execute(f"INSERT INTO post_keys SELECT platform, post_id, batch_id FROM {keys}")
-                finally:
-                    found = clash.result()
-        finally:
-            checker.close()
-        if found is None or found[0]:
-            db.execute("ROLLBACK")
-            return False
-        staged[0].replace(target)
-        return True
-
     def _write_final_posts(self, db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> int:
-        """Merge records of the same post within the batch, drop posts the corpus already has, write."""
+        """Merge records of the same post within the batch, drop posts the corpus already has, write.
+
+        When no post repeats within the batch and none is already in the corpus, the staged file is
+        already the final one and is renamed, not rewritten. The check compares 64-bit hashes of the
+        keys (little memory, whatever the corpus size); a collision only sends the batch through the
+        exact merge below, never loses a post.
+        """
         db.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet({_sql_list(staged)})")
+        clash = db.execute(
+            """WITH keys AS MATERIALIZED (SELECT hash(platform, post_id) AS h FROM staged)
+               SELECT EXISTS (SELECT 1 FROM keys GROUP BY h HAVING count(*) > 1)
+                   OR EXISTS (SELECT 1 FROM post_keys WHERE hash(platform, post_id) IN (SELECT h FROM keys))"""
+        ).fetchone()
+        if len(staged) == 1 and clash is not None and not clash[0]:
+            db.execute("DROP VIEW staged")
+            staged[0].replace(target)
+            return int(pq.ParquetFile(target).metadata.num_rows)
         db.execute(
             """CREATE TEMP TABLE repeated AS SELECT platform, post_id FROM staged
                GROUP BY platform, post_id HAVING count(*) > 1"""
@@ -498,8 +468,6 @@ class BatchWriter:
 
     def discard(self) -> None:
         self._close_staged()
-        if self._accounts is not None:
-            self._accounts.close()
         if not self._committed:
             shutil.rmtree(self.folder, ignore_errors=True)
         self._lock.release()

@@ -35,8 +35,8 @@ Columns = dict[str, pa.Array]
 
 def header_of(head: bytes, delimiter: str = ",") -> list[str]:
     """The header row of a CSV input from its first bytes (empty when there is none)."""
-    end = head.find(b"\n")  # only the first line is decoded: the head may be 4 MB
-    first = (head if end < 0 else head[:end]).decode("utf-8-sig", "replace").rstrip("\r")
+    text = head.decode("utf-8-sig", "replace")
+    first = text.split("\n", 1)[0].rstrip("\r")
     try:
         return [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter))]
     except (csv.Error, StopIteration):
