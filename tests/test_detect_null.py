@@ -78,8 +78,7 @@ def test_pair_counter_equals_the_sql_count_on_every_shuffle(
     bin_of = _bin_of(actions["account"], minimum)
     counter = PairCounter(
         db, actions["account"], actions["object"].astype(np.uint64), actions["object"], actions["post"], actions["t"],
-        actions["role"], window_us=WINDOW, cap=None, seed=42, min_co_actions=minimum, count_posts=count_posts,
-        bin_of=bin_of,
+        actions["role"], rule=PairRule(WINDOW, minimum, cap=None, seed=42, count_posts=count_posts), bin_of=bin_of,
     )
     rng = np.random.default_rng(9)
     total = 0
@@ -102,7 +101,7 @@ def test_pair_counter_samples_objects_over_the_cap(db: duckdb.DuckDBPyConnection
     bin_of = _bin_of(actions["account"], 2)
     counter = PairCounter(
         db, actions["account"], actions["object"].astype(np.uint64), actions["object"], actions["post"], actions["t"],
-        actions["role"], window_us=WINDOW, cap=cap, seed=42, min_co_actions=2, count_posts=False, bin_of=bin_of,
+        actions["role"], rule=PairRule(WINDOW, 2, cap=cap, seed=42), bin_of=bin_of,
     )
     accounts = actions["account"][np.random.default_rng(2).permutation(actions["account"].size)]
     big_i, big_j = counter._big_pairs(accounts)
@@ -124,7 +123,7 @@ def test_pair_counter_samples_objects_over_the_cap(db: duckdb.DuckDBPyConnection
     assert abs(np.mean(ours) - np.mean(theirs)) <= 0.2 * np.mean(theirs)
     assert np.mean(ours) < 0.1 * PairCounter(
         db, actions["account"], actions["object"].astype(np.uint64), actions["object"], actions["post"], actions["t"],
-        actions["role"], window_us=WINDOW, cap=None, seed=42, min_co_actions=2, count_posts=False, bin_of=bin_of,
+        actions["role"], rule=PairRule(WINDOW, 2, cap=None, seed=42), bin_of=bin_of,
     ).count(accounts)[0].size  # without the cap, the busy objects make many more pairs
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from rrm._duckdb import arrow_table
-from rrm.detect.cooccur import AMPLIFIER, PEER, SOURCE
+from rrm.detect.cooccur import AMPLIFIER, PEER, SOURCE, PairRule
 from rrm.detect.keyset import GOLDEN, sorted_unique
 
 __all__ = ["STRATA", "PairCounter"]
@@ -56,19 +56,21 @@ class PairCounter:
 
     The actions are given in a fixed order, as arrays: ``accounts`` (codes), ``objects`` (the hashes of
     the coded actions, for the sampling, and small codes ``object_codes``), ``posts`` (small codes),
-    ``t`` and ``role``; ``bin_of`` gives the activity bin of each account code (-1: fewer actions than
+    ``t`` and ``role``; ``rule`` says how they pair (its ``by_post`` must be off); ``bin_of`` gives the activity bin of each account code (-1: fewer actions than
     the minimum, never part of a null edge).
     """
 
     def __init__(
         self, db: duckdb.DuckDBPyConnection, accounts: np.ndarray, objects: np.ndarray, object_codes: np.ndarray,
-        posts: np.ndarray, t: np.ndarray, role: np.ndarray, *, window_us: int, cap: int | None, seed: int,
-        min_co_actions: int, count_posts: bool, bin_of: np.ndarray,
+        posts: np.ndarray, t: np.ndarray, role: np.ndarray, *, rule: PairRule, bin_of: np.ndarray,
     ) -> None:
+        if rule.by_post:
+            raise ValueError("the pair counter joins on objects: by_post has no candidate pairs to count")
+        window_us, cap = rule.window_us, rule.cap
         self.objects, self.posts = object_codes, posts
-        self.minimum, self.count_posts, self.bin_of = min_co_actions, count_posts, bin_of
+        self.minimum, self.count_posts, self.bin_of = rule.min_co_actions, rule.count_posts, bin_of
         self.n_accounts = max(int(bin_of.size), 1)
-        self.window_us, self.cap, self.seed, self.role = window_us, cap, seed, role
+        self.window_us, self.cap, self.seed, self.role = window_us, cap, rule.seed, role
         per_object = np.bincount(object_codes, minlength=int(object_codes.max()) + 1 if object_codes.size else 0)
         big = per_object > cap if cap is not None else np.zeros(per_object.size, dtype=bool)
         small = ~big[object_codes]

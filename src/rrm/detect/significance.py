@@ -97,11 +97,11 @@ def permutation_q_values(p_values: np.ndarray, null_p_values: np.ndarray, shuffl
 
 def _bins(db: duckdb.DuckDBPyConnection, observation: Observation) -> tuple[np.ndarray, np.ndarray]:
     """(codes, activity bins) of the accounts with at least the minimum of actions."""
-    unit = "post" if observation.by_post or observation.count_posts else "object"
+    unit = "post" if observation.rule.by_post or observation.rule.count_posts else "object"
     table = arrow_table(
         db,
         f"""SELECT account, floor(log2(count(DISTINCT {unit})))::INTEGER AS bin FROM {observation.actions}
-            GROUP BY account HAVING count(DISTINCT {unit}) >= {observation.min_co_actions} ORDER BY account""",
+            GROUP BY account HAVING count(DISTINCT {unit}) >= {observation.rule.min_co_actions} ORDER BY account""",
     )
     return table.column("account").to_numpy().astype(np.int64), table.column("bin").to_numpy().astype(np.int64)
 
@@ -167,14 +167,13 @@ def _null_job(
     objects = dense_codes(hashes)
     del actions
     rng = np.random.default_rng([params.seed, sum(observation.behaviour.encode())])
-    slot_us = observation.window_us if observation.by_post else None
+    rule = observation.rule
+    slot_us = rule.window_us if rule.by_post else None
     block_us = params.null_block_seconds * 1_000_000
     shuffles = params.null_shuffles
-    if observation.null_model != "circular-shift" and not observation.by_post:
+    if observation.null_model != "circular-shift" and not rule.by_post:
         counter = PairCounter(
-            db, accounts, hashes, objects, posts, t, role, window_us=observation.window_us,
-            cap=params.max_accounts_per_object, seed=params.seed, min_co_actions=observation.min_co_actions,
-            count_posts=observation.count_posts, bin_of=bin_of,
+            db, accounts, hashes, objects, posts, t, role, rule=rule, bin_of=bin_of,
         )
 
         def count() -> tuple[np.ndarray, np.ndarray]:
@@ -188,7 +187,7 @@ def _null_job(
     eligible = np.flatnonzero(bin_of >= 0)
     db.register("_null_bins", pa.table({"account": pa.array(eligible, pa.int32()),
                                         "bin": pa.array(bin_of[eligible], pa.int64())}))
-    query = pair_counts_sql("_null_actions", "_null_weights", observation.rule(params), key="shuffle")
+    query = pair_counts_sql("_null_actions", "_null_weights", rule, key="shuffle")
     strata: list[np.ndarray] = []
     weights: list[np.ndarray] = []
     try:

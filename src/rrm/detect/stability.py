@@ -67,7 +67,7 @@ def _subsample_edges(
             WHERE hash(post, {int(params.seed)}, {int(subsample)}) % {_RESOLUTION} < {kept}"""
     )
     object_weights(db, _SUB_ACTIONS, _SUB_WEIGHTS)
-    pairs = pair_counts(db, _SUB_ACTIONS, _SUB_WEIGHTS, observation.rule(params), accounts=observation.accounts)
+    pairs = pair_counts(db, _SUB_ACTIONS, _SUB_WEIGHTS, observation.rule, accounts=observation.accounts)
     edges = untested_edges(observation.behaviour, pairs)
     sub = replace(observation, edges=edges, evidence=EVIDENCE_SCHEMA.empty_table(), actions=_SUB_ACTIONS,
                   weights=_SUB_WEIGHTS)

@@ -89,40 +89,38 @@ def _group_starts(*keys: np.ndarray) -> np.ndarray:
     return start
 
 
-def _sampled(db: duckdb.DuckDBPyConnection, account: np.ndarray, obj: np.ndarray, cap: int, seed: int) -> np.ndarray:
+def _sampled(
+    db: duckdb.DuckDBPyConnection, account: np.ndarray, obj: np.ndarray, dense: np.ndarray, n_accounts: int,
+    cap: int, seed: int,
+) -> np.ndarray:
     """A mask of the actions kept by the sampling cap: all those of objects with at most ``cap`` accounts,
     and on the others those of the ``cap`` accounts that ``cooccur``'s sampling keeps (DuckDB's hash of
-    account, object and seed: the same accounts, computed by the same function)."""
-    order = np.lexsort((account, obj))
-    cell_start = _group_starts(obj[order], account[order])
-    cells = order[cell_start]  # one action per distinct (object, account), by object
-    cell_object = obj[cells]
-    object_start = _group_starts(cell_object)
-    object_id = np.cumsum(object_start) - 1
-    accounts_of = np.bincount(object_id)
-    big = accounts_of[object_id] > cap
-    if not big.any():
+    account and object code and seed: the same accounts, computed by the same function). ``obj`` holds
+    the object codes, ``dense`` the same objects numbered from 0."""
+    n_objects = int(dense.max()) + 1 if dense.size else 0
+    order = _order(dense, n_objects, account.astype(np.int64), n_accounts)
+    cells = order[_group_starts(dense[order], account[order])]  # one action per distinct (object, account)
+    big_object = np.bincount(dense[cells], minlength=n_objects) > cap
+    if not big_object.any():
         return np.ones(account.size, dtype=bool)
-    table = pa.table({"account": pa.array(account[cells[big]], pa.int32()), "object": pa.array(cell_object[big], pa.uint64())})
-    db.register("_sweep_big_cells", table)
+    big_cells = cells[big_object[dense[cells]]]
+    db.register("_sweep_big_cells", pa.table({
+        "account": pa.array(account[big_cells], pa.int32()), "object": pa.array(obj[big_cells], pa.uint64()),
+        "dense": pa.array(dense[big_cells], pa.int64()),
+    }))
     try:
         kept = arrow_table(
             db,
-            f"""SELECT object, account FROM _sweep_big_cells
+            f"""SELECT dense, account FROM _sweep_big_cells
                 QUALIFY row_number() OVER (PARTITION BY object ORDER BY hash(account, object, {int(seed)})) <= {int(cap)}""",
         )
     finally:
         db.unregister("_sweep_big_cells")
-    big_objects = cell_object[big][object_start[big]]  # ascending: the cells are by object
-    is_big = np.isin(obj, big_objects)
-    shift = np.int64(32)  # a big object's rank among them, then the account code (under 2^31)
-    kept_cells = np.sort(
-        (np.searchsorted(big_objects, kept.column("object").to_numpy().astype(np.uint64)).astype(np.int64) << shift)
-        + kept.column("account").to_numpy().astype(np.int64)
-    )
-    cell = (np.searchsorted(big_objects, obj[is_big]).astype(np.int64) << shift) + account[is_big].astype(np.int64)
+    kept_cells = np.sort(kept.column("dense").to_numpy() * n_accounts + kept.column("account").to_numpy())
+    is_big = big_object[dense]
+    cell = dense[is_big].astype(np.int64) * n_accounts + account[is_big]
     keep = np.ones(account.size, dtype=bool)
-    if kept_cells.size == 0:
+    if kept_cells.size == 0:  # a cap of 0 keeps nothing of the big objects
         keep[is_big] = False
         return keep
     where = np.minimum(np.searchsorted(kept_cells, cell), kept_cells.size - 1)
@@ -160,8 +158,12 @@ def sorted_co_actions(
     weights: str | None = None,
 ) -> SortedCoActions:
     """The co-actions of the actions ``query`` gives (account, object, t, post), as ``matched_pairs``
-    finds them under ``rule`` (which counts distinct objects: neither ``by_post`` nor ``count_posts``), and the tables ``actions``, ``accounts`` and ``weights`` (for the matched objects) in
-    ``db``, as ``observe`` leaves them for the null model (each only when named)."""
+    finds them under ``rule`` (which counts distinct objects: neither ``by_post`` nor ``count_posts``),
+    and the tables ``actions``, ``accounts`` and ``weights`` (for the matched objects) in ``db``, as
+    ``observe`` leaves them for the null model (each only when named)."""
+    if rule.by_post or rule.count_posts:
+        raise ValueError("pairs by sorting count distinct objects only")
+    window_us, cap = rule.window_us, rule.cap
     # actions without an object, account or time are dropped here, in Arrow: a filter in SQL would make
     # DuckDB build every object string twice, once for the filter and once for the result
     raw = arrow_table(
@@ -189,9 +191,6 @@ def sorted_co_actions(
         pa.table({"account": pa.array(account, pa.int32()), "object": pa.array(obj, pa.uint64()), "t": pa.array(t),
                   "post": pa.array(post, pa.uint64()), "role": pa.array(np.full(t.size, PEER, dtype=np.int8))}),
     )
-    window_us, cap = rule.window_us, rule.cap
-    if rule.by_post or rule.count_posts:
-        raise ValueError("pairs by sorting count distinct objects only")
     if t.size == 0:
         _register(db, weights, pa.table({"object": pa.array([], pa.uint64()), "accounts": pa.array([], pa.int64()),
                                          "w": pa.array([], pa.float64())}))
@@ -207,7 +206,7 @@ def sorted_co_actions(
     then = _order(s_dense, n_objects, t[by_object] - low, span)
     rows, s_dense = by_object[then], s_dense[then]
     s_obj, s_t, s_account = obj[rows], t[rows], account[rows]
-    kept = np.flatnonzero(_sampled(db, s_account, s_obj, cap, rule.seed)) if cap is not None else None
+    kept = np.flatnonzero(_sampled(db, s_account, s_obj, s_dense, n_accounts, cap, rule.seed)) if cap is not None else None
 
     # the window pairs (positions in the sorted actions), oriented so that account a < account b
     if kept is None:
@@ -260,6 +259,7 @@ def sorted_co_actions(
     pairs = pa.table({
         "account_a": names.take(pa.array(pair[starts] // n_accounts)),
         "account_b": names.take(pa.array(pair[starts] % n_accounts)),
+        # sum * co / co, as the join computes it, so the two agree to the last bit more often
         "co_actions": pa.array(co), "weight": pa.array(total * co / co if co.size else total),
     })
     row_a, row_b = pa.array(rows[side_a]), pa.array(rows[side_b])

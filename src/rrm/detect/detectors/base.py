@@ -47,17 +47,8 @@ class Observation:
     actions: str  # name of the temporary table of coded actions (``CODED_SCHEMA``)
     accounts: str  # name of the temporary table (code, account) that decodes their accounts
     weights: str  # name of the temporary table of object weights
-    window_us: int
-    min_co_actions: int
-    by_post: bool
+    rule: PairRule  # how the actions pair up: window, minimum, sampling cap and seed, what is counted
     null_model: NullModel
-    count_posts: bool = False
-
-    def rule(self, params: DetectionParams) -> PairRule:
-        """How this behaviour's actions pair up, under ``params`` (its sampling cap and seed)."""
-        return PairRule(window_us=self.window_us, min_co_actions=self.min_co_actions,
-                        cap=params.max_accounts_per_object, seed=params.seed, by_post=self.by_post,
-                        count_posts=self.count_posts)
 
 
 def _evidence(behaviour: str, found: pa.Table) -> pa.Table:
@@ -130,8 +121,7 @@ class ActionDetector(ABC):
             return Observation(
                 behaviour=self.name, edges=untested_edges(self.name, swept.pairs),
                 evidence=_evidence(self.name, swept.matches), actions=actions, accounts=accounts, weights=weights,
-                window_us=rule.window_us, min_co_actions=rule.min_co_actions, by_post=False,
-                null_model=self.null_model or params.null_model, count_posts=False,
+                rule=rule, null_model=self.null_model or params.null_model,
             )
         role = "role::TINYINT" if self.directed else f"{PEER}::TINYINT"
         db.execute(
@@ -180,8 +170,7 @@ class ActionDetector(ABC):
         db.execute(f"DROP TABLE IF EXISTS {raw}")
         return Observation(
             behaviour=self.name, edges=edges, evidence=evidence, actions=actions, accounts=accounts, weights=weights,
-            window_us=rule.window_us, min_co_actions=rule.min_co_actions, by_post=self.by_post,
-            null_model=self.null_model or params.null_model, count_posts=self.count_posts,
+            rule=rule, null_model=self.null_model or params.null_model,
         )
 
     def edges(self, db: duckdb.DuckDBPyConnection, params: DetectionParams) -> tuple[pa.Table, pa.Table]:
