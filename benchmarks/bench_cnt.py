@@ -7,10 +7,11 @@
 1. ``co-reshare`` and exact ``co-text``: one 8-column CSV (the toolkit's format) from a generated
    scenario (``--posts``, default 300,000 posts), given to both tools with the same window and
    minimum weight; RRM's sampling cap is off so both compute every pair. Goal: RRM ≥ 10× faster.
-   Times are for the network computation (toolkit ``compute``, timed from inside its command once its
-   modules are imported; RRM ``detector.edges``, in this process); the toolkit's whole command, with
-   the start-up, is printed under it. Loading (toolkit ``preprocess``; RRM ``ingest``) is printed
-   separately.
+   Times are for the network computation, each tool in a fresh process of its own and timed from
+   inside it once its modules are imported (toolkit ``compute``; RRM ``detector.edges``); each tool
+   runs ``--repeat`` times (default 3), alternating, and the medians are compared. The toolkit's
+   whole command, with the start-up, is printed under it. Loading (toolkit ``preprocess``; RRM
+   ``ingest``) is printed separately.
 2. Near-duplicate text: real sentences (SemEval-2020 task 11 articles, from ../shared/data) copied
    by groups of accounts within the window with small edits (case, punctuation, a word changed,
    mentions, hashtags, links, emoji), among background posts at ``--near-rate`` posts a second
@@ -35,6 +36,7 @@ import random
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rrm.corpus import CorpusStore, ingest
+from rrm.detect.allocator import tune_allocator
 from rrm.detect.detectors import get_detector
 from rrm.detect.params import DetectionParams
 from rrm.workspace import Workspace
@@ -98,26 +101,66 @@ def toolkit(database: Path, *arguments: str) -> ToolkitRun:
     return ToolkitRun(command, Timing(float(inside["wall"]), command.cpu - float(inside["startup_cpu"])))
 
 
+def fresh_copy(source: Path, database: Path) -> None:
+    """``database`` as ``source`` is, with no journal of an earlier run beside it (SQLite would apply it)."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(source, database)
+
+
 def toolkit_pairs(database: Path, network: str) -> set[tuple[str, str]]:
     with sqlite3.connect(database) as db:
         rows = db.execute(f"SELECT user_1, user_2 FROM {network}_network WHERE user_1 != user_2").fetchall()
     return {(min(str(a), str(b)), max(str(a), str(b))) for a, b in rows}
 
 
+_DETECTION_FIELDS = ("window_seconds", "min_co_actions", "near_duplicate_threshold", "max_accounts_per_object")
+
+
 def rrm_edges(store: CorpusStore, detector: str, params: DetectionParams) -> tuple[Timing, set[tuple[str, str]]]:
+    """Run one detector's ``edges`` in a fresh child process, timed from inside it once its modules are
+    imported and the detectors loaded: the toolkit's treatment, so that neither tool profits from a
+    process warmed up by earlier work."""
+    with tempfile.TemporaryDirectory(prefix="rrm-edges-") as scratch:
+        report = Path(scratch) / "edges.json"
+        settings = json.dumps({name: getattr(params, name) for name in _DETECTION_FIELDS})
+        child = subprocess.run(
+            [sys.executable, __file__, "--rrm-worker", str(store.workspace.root), detector, settings, str(report)],
+            check=False,
+        )
+        if child.returncode != 0:
+            raise SystemExit(f"RRM's {detector} failed (status {child.returncode})")
+        found = json.loads(report.read_text())
+    return Timing(found["wall"], found["cpu"]), {(a, b) for a, b in found["pairs"]}
+
+
+def rrm_worker(workspace: Path, detector: str, settings: str, report: Path) -> None:
+    """In the child process: one detector's edges, timed once everything is imported and loaded."""
     found = get_detector(detector)  # loading the detectors is importing modules: before the clock, as the toolkit's
+    tune_allocator()  # as `rrm detect` runs: large temporaries kept for reuse, not faulted in again
+    store = CorpusStore(Workspace.resolve(workspace).ensure())
+    params = DetectionParams(**json.loads(settings))
     db = store.connect()
     try:
         started, cpu = time.perf_counter(), time.process_time()
         edges, _ = found.edges(db, params)
-        timing = Timing(time.perf_counter() - started, time.process_time() - cpu)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         db.close()
-    pairs = {
+    pairs = [
         (a.removeprefix("twitter:"), b.removeprefix("twitter:"))
         for a, b in zip(edges.column("account_a").to_pylist(), edges.column("account_b").to_pylist(), strict=True)
-    }
-    return timing, pairs
+    ]
+    report.write_text(json.dumps({"wall": wall, "cpu": cpu, "pairs": pairs}))
+
+
+def median(runs: list[Timing]) -> Timing:
+    return Timing(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs))
+
+
+def spread(runs: list[Timing]) -> str:
+    walls = sorted(r.wall for r in runs)
+    return f"{walls[0]:.2f}-{walls[-1]:.2f} s" if len(walls) > 1 else f"{walls[0]:.2f} s"
 
 
 def rrm_store(folder: Path, data: Path) -> tuple[Timing, CorpusStore]:
@@ -168,7 +211,7 @@ def scenario_as_cnt(posts: int, out: Path, seed: int) -> int:
     return written
 
 
-def bench_exact(folder: Path, posts: int, window: int, minimum: int, text_window: int) -> None:
+def bench_exact(folder: Path, posts: int, window: int, minimum: int, text_window: int, repeat: int) -> None:
     work = folder / f"exact-{posts}"  # with --keep, a second run reuses the files and databases
     database = work / "exact.db"
     if (work / "ready").exists() and (work / "preprocessed.db").exists():
@@ -195,15 +238,25 @@ def bench_exact(folder: Path, posts: int, window: int, minimum: int, text_window
         window_seconds=window, min_co_actions=minimum, near_duplicate_threshold=None, max_accounts_per_object=None
     )
     # the toolkit computes on the database as its preprocess left it (its first compute builds indexes and
-    # tables that a second run would find ready), also when --keep reuses the work folder
-    shutil.copyfile(work / "preprocessed.db", database)
+    # tables that a second run would find ready), also when --keep reuses the work folder and at each repeat
     for network, detector, seconds_window in (("co_retweet", "co-reshare", window), ("co_tweet", "co-text", text_window)):
         common = ["--time_window", str(seconds_window), "--min_edge_weight", str(minimum), "--n_cpus", "2"]
-        seconds = toolkit(database, "compute", network, *common)
-        rrm_seconds, pairs = rrm_edges(store, detector, params.with_changes(window_seconds=seconds_window))
+        theirs_runs: list[ToolkitRun] = []
+        ours_runs: list[Timing] = []
+        for _ in range(repeat):  # one after the other, so that a spell of load on the machine falls on both
+            fresh_copy(work / "preprocessed.db", database)
+            theirs_runs.append(toolkit(database, "compute", network, *common))
+            rrm_seconds, pairs = rrm_edges(store, detector, params.with_changes(window_seconds=seconds_window))
+            ours_runs.append(rrm_seconds)
         theirs = toolkit_pairs(database, network)
-        line(detector, seconds, rrm_seconds, 10,
+        work_runs = [run.work for run in theirs_runs]
+        seconds = ToolkitRun(median([run.command for run in theirs_runs]), median(work_runs))
+        line(detector, seconds, median(ours_runs), 10,
              f"; window {seconds_window} s; pairs: toolkit {len(theirs):,}, RRM {len(pairs):,}, both {len(theirs & pairs):,}")
+        if repeat > 1:
+            ratios = sorted(t.wall / max(o.wall, 1e-9) for t, o in zip(work_runs, ours_runs, strict=True))
+            print(f"  {'':<20} medians of {repeat} runs; each run: toolkit {spread(work_runs)}, RRM {spread(ours_runs)}, "
+                  f"ratio {ratios[0]:.1f}-{ratios[-1]:.1f}x wall")
 
 
 # --- 2. near-duplicate text ------------------------------------------------------------------------
@@ -366,8 +419,15 @@ def main(argv: Iterator[str] | None = None) -> None:
     parser.add_argument("--scale-data", type=Path,
                         help="ingest this file in the scale run instead of generating one (a file the scale run wrote)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each tool for co-reshare and exact co-text, alternating; medians are compared")
     parser.add_argument("--scale-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rrm-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.rrm_worker:
+        workspace, detector, settings, report = args.rrm_worker
+        rrm_worker(Path(workspace), detector, settings, Path(report))
+        return
     if args.scale_worker:
         scale_worker(*args.scale_worker)
         return
@@ -378,7 +438,7 @@ def main(argv: Iterator[str] | None = None) -> None:
     print(f"RRM vs coordination-network-toolkit, {os.cpu_count()} CPUs, load average {load}, work folder {folder}")
     try:
         if parts & {"reshare", "text"}:
-            bench_exact(folder, args.posts, args.window, args.min_weight, args.text_window or args.window)
+            bench_exact(folder, args.posts, args.window, args.min_weight, args.text_window or args.window, args.repeat)
         if "near" in parts:
             bench_near(folder, args.near_posts, args.window, args.threshold, args.near_rate)
         if "scale" in parts:
