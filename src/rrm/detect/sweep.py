@@ -21,6 +21,7 @@ in DuckDB the tables the null model and stability selection read (``actions``, `
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -153,6 +154,29 @@ def _order(major: np.ndarray, major_span: int, minor: np.ndarray, minor_span: in
     return np.lexsort((minor, major))
 
 
+def _account_codes(accounts: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct account names in order, and each action's account as its rank among them (int32)."""
+    encoded = pc.dictionary_encode(accounts.combine_chunks())
+    by_name = pc.sort_indices(encoded.dictionary).to_numpy()
+    if by_name.size == 0:
+        return encoded.dictionary, np.zeros(0, dtype=np.int32)
+    rank = np.empty(by_name.size, dtype=np.int32)
+    rank[by_name] = np.arange(by_name.size, dtype=np.int32)
+    return encoded.dictionary.take(pa.array(by_name)), rank[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def _object_time_order(obj: np.ndarray, t: np.ndarray, window_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """The actions in the order of (object, time) as positions, and their objects as dense codes from 0 in
+    that order: sorted by object code first, then by the dense code and time together."""
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    by_object = np.argsort(obj)
+    dense = np.cumsum(_group_starts(obj[by_object])) - 1
+    low = int(t.min())
+    then = _order(dense, int(dense[-1]) + 1, t[by_object] - low, int(t.max()) - low + window_us + 1)
+    return by_object[then], dense[then]
+
+
 def sorted_co_actions(
     db: duckdb.DuckDBPyConnection,
     query: str,
@@ -180,16 +204,15 @@ def sorted_co_actions(
                     pc.not_equal(pc.coalesce(raw.column("object"), ""), ""))
     if pc.sum(valid).as_py() != raw.num_rows:
         raw = raw.filter(valid)
-    encoded = pc.dictionary_encode(raw.column("account").combine_chunks())
-    by_name = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(by_name.size, dtype=np.int32)
-    rank[by_name] = np.arange(by_name.size, dtype=np.int32)
-    names = encoded.dictionary.take(pa.array(by_name))
-    n_accounts = max(len(names), 1)
-    account = rank[encoded.indices.to_numpy(zero_copy_only=False)] if by_name.size else np.zeros(0, dtype=np.int32)
     obj = raw.column("object_code").to_numpy().astype(np.uint64, copy=False)
     t = raw.column("t").to_numpy().astype(np.int64, copy=False)
     post = raw.column("post_code").to_numpy().astype(np.uint64, copy=False)
+    # the accounts are coded (in Arrow) while the actions are sorted (in NumPy): both release the GIL
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrm-sweep") as pool:
+        coded = pool.submit(_account_codes, raw.column("account"))
+        rows, s_dense = _object_time_order(obj, t, window_us)
+        names, account = coded.result()
+    n_accounts = max(len(names), 1)
     _register(db, accounts, pa.table({"code": pa.array(np.arange(len(names), dtype=np.int32)), "account": names}))
     _register(
         db, actions,
@@ -200,16 +223,7 @@ def sorted_co_actions(
         _register(db, weights, pa.table({"object": pa.array([], pa.uint64()), "accounts": pa.array([], pa.int64()),
                                          "w": pa.array([], pa.float64())}))
         return SortedCoActions(pairs=_empty_pairs(), matches=_empty_matches())
-
-    # every action in the order of (object, time), objects as dense codes: by object code first, then
-    # by the dense code and time together
-    by_object = np.argsort(obj)
-    s_dense = np.cumsum(_group_starts(obj[by_object])) - 1
     n_objects = int(s_dense[-1]) + 1
-    low = int(t.min())
-    span = int(t.max()) - low + window_us + 1
-    then = _order(s_dense, n_objects, t[by_object] - low, span)
-    rows, s_dense = by_object[then], s_dense[then]
     s_obj, s_t, s_account = obj[rows], t[rows], account[rows]
     kept = np.flatnonzero(_sampled(db, s_account, s_obj, s_dense, n_accounts, cap, rule.seed)) if cap is not None else None
 
