@@ -94,8 +94,15 @@ def assert_consistent(ws: Path) -> int:
         assert rows == batches[batch_id].stored
         assert (store.accounts_dir / f"{batch_id}.parquet").exists()
     with duckdb.connect(str(store.root / "catalog.duckdb"), read_only=True) as catalog:
-        keys = catalog.execute("SELECT batch_id, count(*) FROM post_keys GROUP BY 1").fetchall()
-    assert dict(keys) == files, "post_keys and Parquet files disagree"
+        keys = catalog.execute("SELECT batch_id, count(*) FROM post_hashes GROUP BY 1").fetchall()
+        if files:
+            posts = ", ".join(sql_path(p) for p in store.post_files())
+            unmatched = catalog.execute(
+                f"""SELECT count(*) FROM (SELECT hash(platform, post_id) AS h, batch_id FROM read_parquet([{posts}])
+                    EXCEPT SELECT h, batch_id FROM post_hashes)"""
+            ).fetchall()[0][0]
+            assert unmatched == 0, "post_hashes misses posts of the Parquet files"
+    assert dict(keys) == files, "post_hashes and Parquet files disagree"
     with store.connect() as db:
         total, distinct = db.execute("SELECT count(*), count(DISTINCT (platform, post_id)) FROM posts").fetchone() or (0, 0)
     assert total == distinct == sum(files.values())
@@ -164,4 +171,4 @@ def test_the_catalog_lives_where_the_store_says(tmp_path: Path) -> None:
         db.execute(f"ATTACH {sql_path(store.root / 'catalog.duckdb')} AS c (READ_ONLY)")
         tables = {row[0] for row in db.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'c'")
                   .fetchall()}
-    assert {"batches", "quarantine", "post_keys"} <= tables
+    assert {"batches", "quarantine", "post_hashes", "catalog_meta"} <= tables

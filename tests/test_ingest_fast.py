@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -103,6 +104,56 @@ def test_repeated_posts_are_merged_within_a_batch_and_against_the_corpus(store: 
         assert db.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (60, 60)
         assert db.execute("SELECT list_sort(hashtags) FROM posts WHERE post_id = '55'").fetchone() == (["more", "tag1"],)
     assert ingest(store, [str(overlapping)]).batches[0].stored == 0
+
+
+def _catalog(store: CorpusStore) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(store.root / "catalog.duckdb"))
+
+
+def test_a_hash_shared_with_another_post_never_loses_a_post(store: CorpusStore, tmp_path: Path) -> None:
+    """The catalog keeps 64-bit hashes of the keys: a new post whose hash is already there (a collision,
+    forced here) goes through the merge, which compares keys, and is stored."""
+    first = tmp_path / "first.csv"
+    first.write_text(HEADER + "".join(row(i) for i in range(1, 11)))
+    (old,) = ingest(store, [str(first)]).batches
+    with _catalog(store) as catalog:  # the hash of post 11 recorded as if batch `old` had a post with it
+        catalog.execute("INSERT INTO post_hashes SELECT hash('twitter', '11'), ?", [old.batch_id])
+    second = tmp_path / "second.csv"
+    second.write_text(HEADER + row(11))
+    (batch,) = ingest(store, [str(second)]).batches
+    assert (batch.stored, batch.duplicates) == (1, 0)
+    with store.connect() as db:
+        assert db.execute("SELECT platform FROM posts WHERE post_id = '11'").fetchall() == [("twitter",)]
+
+
+def test_a_catalog_of_an_earlier_version_is_migrated_and_still_deduplicates(store: CorpusStore, tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(HEADER + "".join(row(i) for i in range(1, 21)))
+    (batch,) = ingest(store, [str(path)]).batches
+    with _catalog(store) as catalog:  # the catalog as it was before 2026-11-29: the keys as strings
+        catalog.execute("DROP TABLE post_hashes")
+        catalog.execute("DROP TABLE catalog_meta")
+        catalog.execute("CREATE TABLE post_keys (platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL)")
+        catalog.execute("INSERT INTO post_keys SELECT 'twitter', range::VARCHAR, ? FROM range(1, 21)", [batch.batch_id])
+    reopened = CorpusStore(store.workspace)
+    with _catalog(reopened) as catalog:
+        tables = {r[0] for r in catalog.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert "post_keys" not in tables
+        assert catalog.execute("SELECT count(*) FROM post_hashes").fetchone() == (20,)
+    assert ingest(reopened, [str(path)]).batches[0].stored == 0
+
+
+def test_the_hashes_are_computed_again_when_duckdbs_hash_changes(store: CorpusStore, tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(HEADER + "".join(row(i) for i in range(1, 21)))
+    ingest(store, [str(path)])
+    with _catalog(store) as catalog:  # what a catalog written by a DuckDB with another hash looks like
+        catalog.execute("UPDATE post_hashes SET h = h + 1")
+        catalog.execute("UPDATE catalog_meta SET value = 'another hash' WHERE key = 'post_hash_probe'")
+    reopened = CorpusStore(store.workspace)
+    assert ingest(reopened, [str(path)]).batches[0].stored == 0
+    with reopened.connect() as db:
+        assert db.execute("SELECT count(*) FROM posts").fetchone() == (20,)
 
 
 def _numbers(stop: int, fail_at: int | None = None) -> Iterator[int]:

@@ -2,14 +2,14 @@
 
 Layout under ``<workspace>/corpus``::
 
-    catalog.duckdb          batches (provenance), quarantine, post_keys
+    catalog.duckdb          batches (provenance), quarantine, post_hashes (the posts' keys, hashed)
     posts/<batch>.parquet   normalised posts, one file per committed batch
     accounts/<batch>.parquet  account observations of that batch
     staging/<batch>/        work in progress; never read
     staging/<batch>.lock    held (``flock``) by the process working in ``staging/<batch>/``
 
 A batch (one input) is stored whole or not at all: its chunks are appended to one staged Parquet
-file; when a post repeats within the batch or is already in ``post_keys``, the batch is merged and
+file; when a post repeats within the batch or is already in ``post_hashes``, the batch is merged and
 deduplicated into a final file, otherwise the staged file is the final one (renamed, not rewritten);
 then everything is committed in one catalog transaction, and only then are the files moved into place. Opening the store finishes the move for a
 committed batch and discards a staged batch that never committed, so a process killed at any point
@@ -70,8 +70,13 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS quarantine (
     batch_id VARCHAR NOT NULL, source VARCHAR NOT NULL, line BIGINT, field VARCHAR, reason VARCHAR NOT NULL,
     excerpt VARCHAR);
-CREATE TABLE IF NOT EXISTS post_keys (platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS post_hashes (h UBIGINT NOT NULL, batch_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS catalog_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 """
+_KEY_HASH = "hash(platform, post_id)"
+"""The 64-bit key of a post in ``post_hashes``: DuckDB's ``hash``, checked against ``_HASH_PROBE`` at every
+opening, since a DuckDB release may change it (the table is then computed again from the posts files)."""
+_HASH_PROBE = "SELECT hash('rrm post key probe', '1')::VARCHAR"
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,39 @@ class CorpusStore:
         with self._catalog() as db:
             db.execute(_CATALOG)
             committed = {row[0] for row in db.execute("SELECT batch_id FROM batches").fetchall()}
+            stale_hashes = self._migrate(db)
         self._recover(committed)
+        if stale_hashes:
+            self._rehash()
+
+    @staticmethod
+    def _migrate(db: duckdb.DuckDBPyConnection) -> bool:
+        """Bring a catalog written by an earlier version up to date; whether ``post_hashes`` must be
+        computed again from the posts files (DuckDB's hash has changed since they were stored)."""
+        probe = str(db.execute(_HASH_PROBE).fetchall()[0][0])
+        stored = db.execute("SELECT value FROM catalog_meta WHERE key = 'post_hash_probe'").fetchall()
+        tables = {row[0] for row in db.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+        db.execute("BEGIN TRANSACTION")
+        if "post_keys" in tables:  # until 2026-11-29: the keys themselves, as strings
+            db.execute(f"INSERT INTO post_hashes SELECT {_KEY_HASH}, batch_id FROM post_keys")
+            db.execute("DROP TABLE post_keys")
+            stored = [(probe,)]
+        stale = bool(stored) and stored[0][0] != probe
+        if not stale:  # a stale table keeps its old probe until it is computed again (``_rehash``)
+            db.execute("INSERT OR REPLACE INTO catalog_meta VALUES ('post_hash_probe', ?)", [probe])
+        db.execute("COMMIT")
+        return stale
+
+    def _rehash(self) -> None:
+        """``post_hashes`` computed again from the posts files (after a change of DuckDB's hash)."""
+        files = self.post_files()
+        with self._catalog() as db:
+            db.execute("BEGIN TRANSACTION")
+            db.execute("DELETE FROM post_hashes")
+            if files:
+                db.execute(f"INSERT INTO post_hashes SELECT {_KEY_HASH}, batch_id FROM read_parquet({_sql_list(files)})")
+            db.execute("INSERT OR REPLACE INTO catalog_meta SELECT 'post_hash_probe', * FROM (" + _HASH_PROBE + ")")
+            db.execute("COMMIT")
 
     @contextmanager
     def _catalog(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -233,6 +270,14 @@ class CorpusStore:
 
     def account_files(self) -> list[Path]:
         return sorted(self.accounts_dir.glob("*.parquet"))
+
+    def committed_posts(self, batch_id: str) -> Path:
+        """The posts file of a committed batch: in ``posts/``, or still staged if its process stopped before
+        moving it (opening the store moves it)."""
+        for path in (self.posts_dir / f"{batch_id}.parquet", self.staging_dir / batch_id / "final-posts.parquet"):
+            if path.exists():
+                return path
+        raise WorkspaceError(f"the corpus {self.root} has lost the posts of batch {batch_id}: run `rrm corpus batches`")
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with the views ``posts`` and ``accounts`` (latest observation)."""
@@ -378,9 +423,7 @@ class BatchWriter:
             finished = datetime.now(UTC)
             db.execute("BEGIN TRANSACTION")
             if stored:
-                db.execute(
-                    f"INSERT INTO post_keys SELECT platform, post_id, batch_id FROM read_parquet({sql_path(final_posts)})"
-                )
+                db.execute("INSERT INTO post_hashes SELECT h, ? FROM batch_keys", [self.batch_id])
             if rejected:
                 db.execute(
                     f"""INSERT INTO quarantine SELECT ?, source, line, field, reason, excerpt
@@ -393,11 +436,13 @@ class BatchWriter:
             )
             db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
             db.execute("COMMIT")
-        self._committed = True
-        if not stored:
-            final_posts.unlink(missing_ok=True)
-            final_accounts.unlink(missing_ok=True)
-        self.store._publish(self.batch_id)
+            self._committed = True
+            if not stored:
+                final_posts.unlink(missing_ok=True)
+                final_accounts.unlink(missing_ok=True)
+            # moved into place while the catalog is held, so that the next ingest to hold it finds the posts of
+            # every committed batch in ``posts/`` (its merge reads those whose keys it shares)
+            self.store._publish(self.batch_id)
         self._lock.release()
         self.record = BatchRecord(*values)
         return self.record
@@ -405,21 +450,29 @@ class BatchWriter:
     def _write_final_posts(self, db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> int:
         """Merge records of the same post within the batch, drop posts the corpus already has, write.
 
-        When no post repeats within the batch and none is already in the corpus, the staged file is
-        already the final one and is renamed, not rewritten. The check compares 64-bit hashes of the
-        keys (little memory, whatever the corpus size); a collision only sends the batch through the
-        exact merge below, never loses a post.
+        The 64-bit hashes of the posts' keys are left in the temporary table ``batch_keys``, for
+        ``post_hashes``. When no post repeats within the batch and no hash is already in the corpus, the
+        staged file is already the final one and is renamed, not rewritten. Otherwise the batch is merged
+        and compared with the posts of the batches whose hashes it shares, key for key: a collision of
+        hashes only costs the merge, never a post.
         """
         db.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet({_sql_list(staged)})")
+        db.execute(f"CREATE OR REPLACE TEMP TABLE batch_keys AS SELECT {_KEY_HASH} AS h FROM staged")
         clash = db.execute(
-            """WITH keys AS MATERIALIZED (SELECT hash(platform, post_id) AS h FROM staged)
-               SELECT EXISTS (SELECT 1 FROM keys GROUP BY h HAVING count(*) > 1)
-                   OR EXISTS (SELECT 1 FROM post_keys WHERE hash(platform, post_id) IN (SELECT h FROM keys))"""
+            """SELECT EXISTS (SELECT 1 FROM batch_keys GROUP BY h HAVING count(*) > 1)
+                   OR EXISTS (SELECT 1 FROM post_hashes WHERE h IN (SELECT h FROM batch_keys))"""
         ).fetchone()
         if len(staged) == 1 and clash is not None and not clash[0]:
             db.execute("DROP VIEW staged")
             staged[0].replace(target)
             return int(pq.ParquetFile(target).metadata.num_rows)
+        sharing = [row[0] for row in db.execute(
+            "SELECT DISTINCT batch_id FROM post_hashes WHERE h IN (SELECT h FROM batch_keys) ORDER BY 1"
+        ).fetchall()]
+        known = (
+            f"SELECT platform, post_id FROM read_parquet({_sql_list([self.store.committed_posts(b) for b in sharing])})"
+            if sharing else "SELECT platform, post_id FROM staged WHERE false"
+        )
         db.execute(
             """CREATE TEMP TABLE repeated AS SELECT platform, post_id FROM staged
                GROUP BY platform, post_id HAVING count(*) > 1"""
@@ -457,13 +510,14 @@ class BatchWriter:
                 SELECT {names} FROM staged ANTI JOIN repeated USING (platform, post_id)
                 UNION ALL SELECT {columns} FROM ({merged})
             )
-            SELECT * FROM unique_posts ANTI JOIN post_keys USING (platform, post_id)"""
+            SELECT * FROM unique_posts ANTI JOIN ({known}) USING (platform, post_id)"""
         # Arrow's Parquet writer, as for the staged file: it costs about half the CPU of DuckDB's COPY
         stored = 0
         with pq.ParquetWriter(target, POST_SCHEMA, compression=_COMPRESSION, use_dictionary=_POST_DICTIONARY) as out:
             for chunk in arrow_reader(db, query, _ROW_GROUP_ROWS):
                 out.write_batch(chunk.cast(POST_SCHEMA), row_group_size=_ROW_GROUP_ROWS)
                 stored += chunk.num_rows
+        db.execute(f"CREATE OR REPLACE TEMP TABLE batch_keys AS SELECT {_KEY_HASH} AS h FROM read_parquet({sql_path(target)})")
         return stored
 
     def discard(self) -> None:
