@@ -408,18 +408,9 @@ class BatchWriter:
         with self.store._catalog() as db:
             if staged_posts:
                 stored = self._write_final_posts(db, staged_posts, final_posts)
-                db.execute(
-                    f"""COPY (SELECT platform, account_id, arg_max(handle, observed_at) AS handle,
-                                     arg_max(display_name, observed_at) AS display_name,
-                                     min(account_created_at) AS account_created_at,
-                                     arg_max(followers, observed_at) AS followers,
-                                     arg_max(following, observed_at) AS following,
-                                     arg_max(profile_text, observed_at) AS profile_text,
-                                     arg_max(location, observed_at) AS location,
-                                     max(observed_at) AS observed_at, any_value(batch_id) AS batch_id
-                              FROM read_parquet({_sql_list(staged_accounts)}) GROUP BY platform, account_id)
-                        TO {sql_path(final_accounts)} (FORMAT parquet, COMPRESSION zstd)"""
-                )
+                # (run beside the posts' queries in a thread of its own, it made the ingest of 1 million posts
+                # 0.2 to 0.5 s slower: each DuckDB query already uses both cores)
+                self._write_final_accounts(db, staged_accounts, final_accounts)
             finished = datetime.now(UTC)
             db.execute("BEGIN TRANSACTION")
             if stored:
@@ -446,6 +437,22 @@ class BatchWriter:
         self._lock.release()
         self.record = BatchRecord(*values)
         return self.record
+
+    @staticmethod
+    def _write_final_accounts(db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> None:
+        """The latest observation of each account in the batch (each field's latest non-empty value)."""
+        db.execute(
+            f"""COPY (SELECT platform, account_id, arg_max(handle, observed_at) AS handle,
+                             arg_max(display_name, observed_at) AS display_name,
+                             min(account_created_at) AS account_created_at,
+                             arg_max(followers, observed_at) AS followers,
+                             arg_max(following, observed_at) AS following,
+                             arg_max(profile_text, observed_at) AS profile_text,
+                             arg_max(location, observed_at) AS location,
+                             max(observed_at) AS observed_at, any_value(batch_id) AS batch_id
+                      FROM read_parquet({_sql_list(staged)}) GROUP BY platform, account_id)
+                TO {sql_path(target)} (FORMAT parquet, COMPRESSION zstd)"""
+        )
 
     def _write_final_posts(self, db: duckdb.DuckDBPyConnection, staged: list[Path], target: Path) -> int:
         """Merge records of the same post within the batch, drop posts the corpus already has, write.
