@@ -95,8 +95,9 @@ class Writer(Generic[T]):
     not yet written.
 
     ``submit`` raises the error of an earlier write; ``finish`` waits for the last one and raises its error.
-    Once a write fails, the items after it are not written. A depth of 2 lets the producer go on while the writer is one item behind: on 1 million posts the
-    ingest waited 0.9 s for its writer with a depth of 1, and took 10% less time with 2.
+    Once a write fails, the items after it are not written. A depth of 2 lets the producer go on while
+    the writer is one item behind: on 1 million posts the ingest waited 0.9 s for its writer with a
+    depth of 1, and took 10% less time with 2.
     """
 
     def __init__(self, write: Callable[[T], None], depth: int = 2) -> None:

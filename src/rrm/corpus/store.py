@@ -165,6 +165,8 @@ class CorpusStore:
         probe = str(db.execute(_HASH_PROBE).fetchall()[0][0])
         stored = db.execute("SELECT value FROM catalog_meta WHERE key = 'post_hash_probe'").fetchall()
         tables = {row[0] for row in db.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+        if stored == [(probe,)] and "post_keys" not in tables:
+            return False  # up to date: opening writes nothing
         db.execute("BEGIN TRANSACTION")
         if "post_keys" in tables:  # until 2026-11-29: the keys themselves, as strings
             db.execute(f"INSERT INTO post_hashes SELECT {_KEY_HASH}, batch_id FROM post_keys")

@@ -37,7 +37,7 @@ __all__ = ["SortedCoActions", "sorted_co_actions"]
 
 # ``numpy.ma`` is imported with this module, not when first needed: pyarrow looks up ``np.ma`` whenever it
 # converts a NumPy array, and NumPy imports that module on first use, which cost 10 to 20 ms of the first
-# detection in a process (half the time of co-reshare on 300,000 posts without it).
+# detection in a process.
 
 _KEY_BITS = 62
 """Object and time share one int64 sort key when ``objects * (time span + Δt + 1)`` stays under 2^62."""
