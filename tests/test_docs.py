@@ -54,6 +54,33 @@ def test_a_command_loads_only_its_module() -> None:
     assert loaded == "[]"
 
 
+def test_help_lists_commands_without_loading_them() -> None:
+    """``rrm --help`` imported every command module (about 4 s); it now reads ``COMMAND_SUMMARIES``."""
+    code = (
+        "import sys; from typer.testing import CliRunner; from rrm.cli.app import app; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in sys.modules if m.startswith('rrm.cli.') and m.endswith('_commands')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_help_summaries_are_the_commands_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listing drawn from ``COMMAND_SUMMARIES`` is the one drawn from the commands themselves."""
+    from typer.testing import CliRunner
+
+    from rrm.cli.app import COMMAND_MODULES, COMMAND_SUMMARIES, _RRMGroup
+
+    assert list(COMMAND_SUMMARIES) == list(COMMAND_MODULES)
+    runner = CliRunner(env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
+    from_summaries = runner.invoke(app, ["--help"])
+    monkeypatch.setattr(_RRMGroup, "listing_from_summaries", False)
+    from_commands = runner.invoke(app, ["--help"])
+    assert from_summaries.exit_code == from_commands.exit_code == 0
+    assert "money" in from_summaries.output and "Political ads and party funding" in from_summaries.output
+    assert from_summaries.output == from_commands.output
+
+
 def _docs() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 
