@@ -25,7 +25,6 @@ import leidenalg
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.stats import hypergeom
 
 from rrm._duckdb import arrow_table
 from rrm.detect.model import Community, EvidencePost, StabilityReport
@@ -110,6 +109,8 @@ def _attach(groups: list[list[str]], edges: pa.Table, params: DetectionParams) -
     keys, k = np.unique(key, return_counts=True)
     account, group = keys // len(groups), keys % len(groups)
     sizes = np.array([len(g) for g in groups], dtype=np.int64)
+    from scipy.stats import hypergeom  # here, not at the top: importing scipy.stats takes about 1.4 s
+
     p = hypergeom.sf(k - 1, names.size - 1, sizes[group], degree[account])
     q = benjamini_hochberg(np.asarray(p, dtype=np.float64), int(keys.size))
     passed = np.flatnonzero((k >= 2) & (q <= params.fdr_q))
