@@ -190,11 +190,16 @@ def line(name: str, theirs: ToolkitRun, ours: Timing, goal: float, extra: str = 
 
 
 def scenario_as_cnt(posts: int, out: Path, seed: int) -> int:
-    """A generated scenario (X archive CSV) converted to the toolkit's 8 columns."""
+    """A generated scenario (X archive CSV) converted to the toolkit's 8 columns. Beside the default
+    campaigns it holds a ``copypasta`` (one message posted word for word within minutes), so that exact
+    co-text has pairs to find: the default copy-paste campaign edits its messages."""
     from rrm.demo.scenario import ScenarioConfig, write_posts
+    from rrm.demo.world import DEFAULT_CAMPAIGN_KINDS
 
     archive = out.with_suffix(".archive.csv")
-    write_posts(ScenarioConfig(seed=seed, organic_accounts=max(300, posts // 40), posts_target=posts), archive)
+    config = ScenarioConfig(seed=seed, organic_accounts=max(300, posts // 40), posts_target=posts,
+                            campaign_kinds=(*DEFAULT_CAMPAIGN_KINDS, "copypasta"))
+    write_posts(config, archive)
     written = 0
     with archive.open(newline="", encoding="utf-8") as source, out.open("w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
@@ -212,7 +217,8 @@ def scenario_as_cnt(posts: int, out: Path, seed: int) -> int:
 
 
 def bench_exact(folder: Path, posts: int, window: int, minimum: int, text_window: int, repeat: int) -> None:
-    work = folder / f"exact-{posts}"  # with --keep, a second run reuses the files and databases
+    # with --keep, a second run reuses the files and databases (the name changes with what is generated)
+    work = folder / f"exact-{posts}-copypasta"
     database = work / "exact.db"
     if (work / "ready").exists() and (work / "preprocessed.db").exists():
         store = CorpusStore(Workspace.resolve(work / "ws").ensure())

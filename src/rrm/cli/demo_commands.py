@@ -20,7 +20,7 @@ def demo_command(
     campaigns: Annotated[
         str | None,
         typer.Option(help="Comma-separated campaign kinds to plant [default: retweet-ring,copy-paste,link-farm,"
-                          "hashtag-push]; reply-swarm is also known.", show_default=False),
+                          "hashtag-push]; reply-swarm and copypasta are also known.", show_default=False),
     ] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,

@@ -6,6 +6,8 @@ cover chatter, so its accounts are not trivially told apart by what they post al
 - ``retweet-ring``: two core accounts post; the others reshare within seconds to a few minutes,
   and pile onto the period's viral posts too.
 - ``copy-paste``: the same message, lightly edited (synonyms, mentions, emoji, links), within minutes.
+- ``copypasta``: the same message word for word, mention included, within minutes: what exact co-text
+  matching (and the coordination-network-toolkit's co-tweet network) finds. Not in the default scenario.
 - ``link-farm``: the same look-alike-domain URLs, with varying tracking parameters and shorteners.
 - ``hashtag-push``: a rare hashtag sequence pushed in bursts of a quarter of an hour.
 - ``reply-swarm``: replies mentioning one well-followed target within minutes of each of its posts.
@@ -219,6 +221,21 @@ def _copy_paste(plan: _Plan) -> tuple[str, ...]:
     return (*dict.fromkeys(pushed), image)
 
 
+def _copypasta(plan: _Plan) -> tuple[str, ...]:
+    world, rng, posts = plan.world, plan.rng, plan.posts
+    pushed = []
+    for m in range(max(3, 3 * world.config.days)):
+        template = v.COPY_PASTE_MESSAGES[(m + int(rng.integers(len(v.COPY_PASTE_MESSAGES)))) % len(v.COPY_PASTE_MESSAGES)]
+        target = int(rng.choice(world.celebrities))
+        text = template.format(m="@" + _handle(world, target))
+        pushed.append(text)
+        t0 = plan.start_time()
+        joiners = plan.joiners(0.5, 0.9)
+        for member, delay in zip(joiners, plan.delays(len(joiners), 180, 1_200), strict=True):
+            posts.add(member, t0 + delay, text, mentions=list_cell([str(world.accounts.ids[target])]))
+    return tuple(dict.fromkeys(pushed))
+
+
 def _link_farm(plan: _Plan) -> tuple[str, ...]:
     world, rng, posts = plan.world, plan.rng, plan.posts
     count = max(3, 2 * world.config.days)
@@ -284,6 +301,7 @@ CAMPAIGN_KINDS: dict[str, Callable[[_Plan], tuple[str, ...]]] = {
     "link-farm": _link_farm,
     "hashtag-push": _hashtag_push,
     "reply-swarm": _reply_swarm,
+    "copypasta": _copypasta,
 }
 """Every kind of campaign the generator plants, by name."""
 
