@@ -44,25 +44,24 @@ def test_command_table_is_complete() -> None:
         assert name in _commands_of(modules), (name, modules)
 
 
-def test_a_command_loads_only_its_module() -> None:
+def _loaded_after(arguments: list[str], wanted: str) -> str:
+    """In a fresh interpreter, run ``rrm ARGUMENTS`` and print the sorted modules ``wanted`` (an expression
+    over ``m``, a name in ``sys.modules``) selects."""
     code = (
         "import sys; from typer.testing import CliRunner; from rrm.cli.app import app; "
-        "r = CliRunner().invoke(app, ['formats']); assert r.exit_code == 0, r.output; "
-        "print(sorted(m for m in ('fastapi', 'scipy', 'splink', 'sqlalchemy', 'igraph') if m in sys.modules))"
+        f"r = CliRunner().invoke(app, {arguments!r}); assert r.exit_code == 0, r.output; "
+        f"print(sorted(m for m in list(sys.modules) if {wanted}))"
     )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert loaded == "[]"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_command_loads_only_its_module() -> None:
+    assert _loaded_after(["formats"], "m in ('fastapi', 'scipy', 'splink', 'sqlalchemy', 'igraph')") == "[]"
 
 
 def test_help_lists_commands_without_loading_them() -> None:
     """``rrm --help`` imported every command module (about 4 s); it now reads ``COMMAND_SUMMARIES``."""
-    code = (
-        "import sys; from typer.testing import CliRunner; from rrm.cli.app import app; "
-        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
-        "print(sorted(m for m in sys.modules if m.startswith('rrm.cli.') and m.endswith('_commands')))"
-    )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert loaded == "[]"
+    assert _loaded_after(["--help"], "m.startswith('rrm.cli.') and m.endswith('_commands')") == "[]"
 
 
 def test_help_summaries_are_the_commands_own(monkeypatch: pytest.MonkeyPatch) -> None:
