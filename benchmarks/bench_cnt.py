@@ -154,6 +154,19 @@ def rrm_worker(workspace: Path, detector: str, settings: str, report: Path) -> N
     report.write_text(json.dumps({"wall": wall, "cpu": cpu, "pairs": pairs}))
 
 
+def page_reporting() -> str:
+    """A warning when this (virtual) machine hands freed memory back to its host: memory touched again
+    after that is slow to fault in, which makes runs of a tenth of a second vary (see the sixth pass in
+    docs/detection-performance.md)."""
+    delay = Path("/sys/module/page_reporting/parameters/min_free_ms")
+    try:
+        milliseconds = int(delay.read_text().strip())
+    except (OSError, ValueError):
+        return ""
+    return (f"this machine reports freed memory to its host after {milliseconds} ms (free page reporting): "
+            "short runs vary with how much of their memory the host has taken back")
+
+
 def median(runs: list[Timing]) -> Timing:
     return Timing(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs))
 
@@ -442,6 +455,9 @@ def main(argv: Iterator[str] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"RRM vs coordination-network-toolkit, {os.cpu_count()} CPUs, load average {load}, work folder {folder}")
+    reporting = page_reporting()
+    if reporting:
+        print(f"  {reporting}")
     try:
         if parts & {"reshare", "text"}:
             bench_exact(folder, args.posts, args.window, args.min_weight, args.text_window or args.window, args.repeat)
