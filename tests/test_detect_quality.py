@@ -51,6 +51,7 @@ def test_a_word_for_word_copypasta_is_found(tmp_path: Path, store: CorpusStore) 
     for kind, score in scores.items():
         assert score.recall >= 0.95 and score.precision >= 0.95, (kind, score)
     pasta = {a for a, label in scenario.labels.items() if label.endswith(":copypasta")}
+    assert len(pasta) == scenario.config.accounts_per_campaign
     found = next(c for c in result.run.communities if pasta & set(c.accounts))
     assert set(found.accounts) == pasta and "co-text" in found.behaviours
 
