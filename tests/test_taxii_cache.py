@@ -229,7 +229,11 @@ def test_cli_revoke_withdraws_one_key_or_all(tmp_path: Path) -> None:
 def _listening_and_connected(pid: int, port: int) -> tuple[set[str], int]:
     """(inodes of the listening sockets, count of established connections) on ``port`` of process ``pid``."""
     inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # the process ended between the listing of /proc and now (a worker just killed, reaped)
+        return set(), 0
+    for fd in descriptors:
         with contextlib.suppress(OSError):
             target = os.readlink(fd)
             if target.startswith("socket:["):
