@@ -68,9 +68,9 @@ class PairCounter:
             raise ValueError("the pair counter joins on objects: by_post has no candidate pairs to count")
         window_us, cap = rule.window_us, rule.cap
         self.objects, self.posts = object_codes, posts
-        self.minimum, self.count_posts, self.bin_of = rule.min_co_actions, rule.count_posts, bin_of
+        self.rule, self.bin_of = rule, bin_of
         self.n_accounts = max(int(bin_of.size), 1)
-        self.window_us, self.cap, self.seed, self.role = window_us, cap, rule.seed, role
+        self.role = role
         per_object = np.bincount(object_codes, minlength=int(object_codes.max()) + 1 if object_codes.size else 0)
         big = per_object > cap if cap is not None else np.zeros(per_object.size, dtype=bool)
         small = ~big[object_codes]
@@ -108,14 +108,14 @@ class PairCounter:
         n = max(self.n_accounts, int(account.max()) + 1)
         cells, cell_of = np.unique(self.big_objects * n + account, return_inverse=True)  # (object, account)
         cell_object = cells // n
-        mixed = ((cells.astype(np.uint64) + np.uint64(self.seed)) * GOLDEN) ^ (cells.astype(np.uint64) >> np.uint64(29))
+        mixed = ((cells.astype(np.uint64) + np.uint64(self.rule.seed)) * GOLDEN) ^ (cells.astype(np.uint64) >> np.uint64(29))
         order = np.lexsort((mixed, cell_object))  # by object, then at random
         starts = np.searchsorted(cell_object[order], cell_object[order], side="left")
         rank = np.empty(cells.size, dtype=np.int64)
         rank[order] = np.arange(cells.size) - starts
-        kept = np.flatnonzero(rank[cell_of.reshape(-1)] < int(self.cap or 0))
+        kept = np.flatnonzero(rank[cell_of.reshape(-1)] < int(self.rule.cap or 0))
         time = self.big_time[kept]
-        end = np.searchsorted(time, time + self.window_us, side="right")
+        end = np.searchsorted(time, time + self.rule.window_us, side="right")
         counts = end - np.arange(kept.size) - 1
         first = np.repeat(np.arange(kept.size), counts)
         second = first + 1 + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -135,7 +135,7 @@ class PairCounter:
         a, b = a[keep].astype(np.int64), b[keep].astype(np.int64)
         first = a < b
         key = np.where(first, a, b) * self.n_accounts + np.where(first, b, a)
-        enough = _repeated(key, self.minimum)  # fewer matches than the minimum cannot reach it
+        enough = _repeated(key, self.rule.min_co_actions)  # fewer matches than the minimum cannot reach it
         key, i, j, first = key[enough], i[enough], j[enough], first[enough]
         if key.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -144,7 +144,7 @@ class PairCounter:
         distinct_objects, object_of = np.unique(self.objects[i], return_inverse=True)
         object_of = object_of.reshape(-1)
         w = self._weights(accounts, distinct_objects)[object_of]
-        if self.count_posts:
+        if self.rule.count_posts:
             post_lo = np.where(first, self.posts[i], self.posts[j])
             post_hi = np.where(first, self.posts[j], self.posts[i])
             co = np.minimum(_distinct_per_pair(pair_of, post_lo, pair.size), _distinct_per_pair(pair_of, post_hi, pair.size))
@@ -154,7 +154,7 @@ class PairCounter:
             _, once = np.unique(pair_of.astype(np.int64) * (int(distinct_objects.size) + 1) + object_of, return_index=True)
             co = np.bincount(pair_of[once], minlength=pair.size)
             weight = np.bincount(pair_of[once], weights=w[once], minlength=pair.size)
-        passed = co >= self.minimum
+        passed = co >= self.rule.min_co_actions
         lo_bin, hi_bin = self.bin_of[pair[passed] // self.n_accounts], self.bin_of[pair[passed] % self.n_accounts]
         stratum = np.minimum(lo_bin, hi_bin) * STRATA + np.maximum(lo_bin, hi_bin)
         return stratum.astype(np.int64), weight[passed].astype(np.float64)
