@@ -20,7 +20,7 @@ import pytest
 
 from rrm.corpus import CorpusStore, ingest
 from rrm.corpus.formats.base import ReadAgain
-from rrm.corpus.formats.csv_table import _LineCounter
+from rrm.corpus.formats.csv_table import FAST_BLOCK_BYTES, MAX_FIELD_CHARS, _LineCounter
 from rrm.corpus.formats.registry import get_format
 from rrm.corpus.pipeline import Prefetched, Writer
 from rrm.corpus.schema import POST_SCHEMA
@@ -61,6 +61,23 @@ def test_the_optimistic_reader_hands_over_when_the_file_is_irregular(tmp_path: P
         path.write_text(HEADER + body, newline="")
         with path.open("rb") as stream, pytest.raises(ReadAgain):
             list(fmt.read_speculative(stream, name, 10))
+
+
+def test_a_record_longer_than_a_block_is_stored_whole(store: CorpusStore, tmp_path: Path) -> None:
+    """Arrow refuses a record that does not fit one of its blocks; the exact reader then reads the input,
+    and the long record, its fields under ``MAX_FIELD_CHARS``, is stored with the records around it."""
+    field = "x" * (MAX_FIELD_CHARS - 10)
+    assert len(field) * 2 > FAST_BLOCK_BYTES
+    path = tmp_path / "long.csv"
+    path.write_text(HEADER + row(1) + f"2,u2,user_2,,,{field},{T0 + 2},{field}\n" + row(3))
+    fmt = get_format("cnt", {})
+    with path.open("rb") as stream, pytest.raises(ReadAgain):
+        list(fmt.read_speculative(stream, "long.csv", 10))
+    (batch,) = ingest(store, [str(path)]).batches
+    assert (batch.records_read, batch.stored, batch.rejected) == (3, 3, 0)
+    assert posts(store) == [("1", 2), ("2", 3), ("3", 4)]
+    with store.connect() as db:
+        assert db.execute("SELECT length(text) FROM posts WHERE post_id = '2'").fetchall() == [(len(field),)]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7])
