@@ -17,6 +17,7 @@ import sys
 import textwrap
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -340,6 +341,21 @@ def test_corrupt_gzip(store: CorpusStore, tmp_path: Path) -> None:
     failure = only_failure(store, path)
     assert failure.message.startswith(f"{path}: corrupt compressed data")
     assert_nothing_stored(store)  # the records before the cut are not stored either: a batch is whole
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("invalid-deflate", lambda whole: whole[:10] + b"\xff" * 40 + whole[50:]),  # the inflater's own error
+        ("bad-checksum", lambda whole: whole[:-8] + b"\0\0\0\0" + whole[-4:]),  # the gzip trailer's CRC-32
+    ],
+)
+def test_damaged_gzip(store: CorpusStore, tmp_path: Path, name: str, damage: Callable[[bytes], bytes]) -> None:
+    whole = gzip.compress((HEADER + "".join(cnt_row(i) for i in range(2000))).encode())
+    path = write(tmp_path / f"{name}.csv.gz", damage(whole))
+    failure = only_failure(store, path)
+    assert failure.message.startswith(f"{path}: corrupt compressed data")
+    assert_nothing_stored(store)
 
 
 def test_encrypted_zip_member(store: CorpusStore, tmp_path: Path) -> None:

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, cast
+
+from isal import igzip, isal_zlib
 
 from rrm.errors import ArchiveLimitError, InputError
 
@@ -47,7 +49,7 @@ Fetch = Callable[[str, Path], Path]
 
 
 class _Decompressing(Protocol):
-    """What ``gzip.GzipFile`` and ``zipfile.ZipExtFile`` offer the guard."""
+    """What ``igzip.GzipFile`` and ``zipfile.ZipExtFile`` offer the guard."""
 
     def read(self, size: int = -1, /) -> bytes: ...
 
@@ -60,7 +62,11 @@ class _Decompressing(Protocol):
     def close(self) -> None: ...
 
 
-_CORRUPT = (zipfile.BadZipFile, gzip.BadGzipFile, EOFError, zlib.error)
+_ISAL_ERROR = cast("type[Exception]", isal_zlib.error)  # python-isal's stubs declare an instance; it is the class
+_GUNZIP = cast("Callable[..., gzip.GzipFile]", igzip.IGzipFile)
+"""``gzip.GzipFile`` on ISA-L's inflate (python-isal, a subclass with the same errors): 1 million posts (323 MB)
+decompress in 0.46 s against 1.4 to 1.7 s. Its constructor has no type hints, hence the cast."""
+_CORRUPT = (zipfile.BadZipFile, gzip.BadGzipFile, EOFError, zlib.error, _ISAL_ERROR)
 
 
 class _ExpansionGuard(io.RawIOBase):
@@ -131,7 +137,7 @@ class InputSource:
             handle = stack.enter_context(self.path.open("rb"))
             if not _is_gzip(handle):
                 return handle
-            inner = stack.enter_context(gzip.GzipFile(fileobj=handle, mode="rb"))
+            inner = stack.enter_context(_GUNZIP(fileobj=handle, mode="rb"))
             return stack.enter_context(io.BufferedReader(_ExpansionGuard(inner, stored, self.name), buffer_size=1 << 20))
         except _CORRUPT as exc:
             raise InputError(f"corrupt compressed data: {exc}", source=self.name) from exc
