@@ -32,7 +32,6 @@ reads about 40 blocks ahead of its consumer (its background queue holds 32), so 
 memory: with 4 MiB blocks the ingest of 1 million posts peaked at 660 MB, with 1 MiB at 500 MB, and spent
 1.9-2.4 CPU s in the kernel (faulting in that memory) against 0.8-1.0."""
 _NEWLINE = ord("\n")
-csv.field_size_limit(MAX_FIELD_CHARS)
 
 Columns = dict[str, pa.Array]
 
@@ -55,6 +54,9 @@ def read_csv_rows(
     A record's line is where it ends (the same line as where it starts unless a quoted field spans lines).
     Invalid UTF-8 arrives as lone surrogates (``surrogateescape``), found later when converting to Arrow.
     """
+    # the csv module's field limit is one for the whole process, and other readers (the money formats) set
+    # their own: set ours each time
+    csv.field_size_limit(MAX_FIELD_CHARS)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text, delimiter=delimiter)
     try:
