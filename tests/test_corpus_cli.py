@@ -61,13 +61,21 @@ def post_count(ws: str) -> int:
 
 
 def test_the_same_file_twice_stores_each_post_once(ws: str, tmp_path: Path) -> None:
+    """The second time the file is skipped, unread; with --force it is read and every post is a duplicate."""
     path = cnt_file(tmp_path / "a.csv", range(1, 51))
     first = rrm_json("ingest", str(path), "-w", ws)
     second = rrm_json("ingest", str(path), "-w", ws)
-    assert isinstance(first, dict) and isinstance(second, dict)
+    forced = rrm_json("ingest", str(path), "-w", ws, "--force")
+    assert isinstance(first, dict) and isinstance(second, dict) and isinstance(forced, dict)
     assert [(b["stored"], b["duplicates"]) for b in first["batches"]] == [(50, 0)]
-    assert [(b["stored"], b["duplicates"]) for b in second["batches"]] == [(0, 50)]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert second == {"batches": [], "failures": [],
+                      "skipped": [{"source": str(path), "sha256": digest, "batch_id": first["batches"][0]["batch_id"]}]}
+    assert [(b["stored"], b["duplicates"]) for b in forced["batches"]] == [(0, 50)]
     assert post_count(ws) == 50
+    code, out = rrm("ingest", str(path), "-w", ws)
+    assert code == 0
+    assert "already ingested" in out and first["batches"][0]["batch_id"] in out and "--force" in out
 
 
 def test_overlapping_files_never_duplicate_a_post(ws: str, tmp_path: Path) -> None:
@@ -91,7 +99,7 @@ def test_batches_record_the_provenance_of_each_input(ws: str, tmp_path: Path) ->
     path = cnt_file(tmp_path / "a.csv", range(1, 11), extra="11,only-two\n")
     before = datetime.now(UTC)
     rrm("ingest", str(path), "-w", ws)
-    rrm("ingest", str(path), "-w", ws)
+    rrm("ingest", str(path), "-w", ws, "--force")
     batches = rrm_json("corpus", "batches", "-w", ws)
     assert isinstance(batches, list) and len(batches) == 2
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -99,6 +107,7 @@ def test_batches_record_the_provenance_of_each_input(ws: str, tmp_path: Path) ->
         assert batch["source"] == str(path)
         assert batch["sha256"] == digest
         assert batch["format"] == "cnt"
+        assert (batch["input_bytes"], batch["settings"]) == (path.stat().st_size, '{"map":{},"platform":null}')
         assert (batch["records_read"], batch["stored"], batch["duplicates"], batch["rejected"]) == (11, stored, duplicates, 1)
         finished = datetime.fromisoformat(batch["finished_at"])
         assert before - timedelta(seconds=1) <= datetime.fromisoformat(batch["started_at"]) <= finished

@@ -10,6 +10,8 @@ run in threads, and an error in any of them stops the batch and stores nothing.
 from __future__ import annotations
 
 import csv
+import hashlib
+import importlib
 import io
 import threading
 from collections.abc import Iterator
@@ -19,13 +21,16 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from rrm.corpus import CorpusStore, ingest
+from rrm.corpus import CorpusStore, SkippedInput, ingest, ingest_source
 from rrm.corpus.formats.base import ReadAgain
 from rrm.corpus.formats.csv_table import FAST_BLOCK_BYTES, MAX_FIELD_CHARS, _LineCounter
 from rrm.corpus.formats.registry import get_format
+from rrm.corpus.ingest import ingest_settings
 from rrm.corpus.pipeline import Prefetched, Writer
 from rrm.corpus.schema import POST_SCHEMA
+from rrm.corpus.sources import InputSource
 
+ingest_module = importlib.import_module("rrm.corpus.ingest")  # ``rrm.corpus.ingest`` the attribute is the function
 HEADER = "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n"
 T0 = 1_606_451_170
 
@@ -123,7 +128,7 @@ def test_repeated_posts_are_merged_within_a_batch_and_against_the_corpus(store: 
     with store.connect() as db:
         assert db.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (60, 60)
         assert db.execute("SELECT list_sort(hashtags) FROM posts WHERE post_id = '55'").fetchone() == (["more", "tag1"],)
-    assert ingest(store, [str(overlapping)]).batches[0].stored == 0
+    assert ingest(store, [str(overlapping)], force=True).batches[0].stored == 0
 
 
 def _catalog(store: CorpusStore) -> duckdb.DuckDBPyConnection:
@@ -155,12 +160,19 @@ def test_a_catalog_of_an_earlier_version_is_migrated_and_still_deduplicates(stor
         catalog.execute("DROP TABLE catalog_meta")
         catalog.execute("CREATE TABLE post_keys (platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL)")
         catalog.execute("INSERT INTO post_keys SELECT 'twitter', range::VARCHAR, ? FROM range(1, 21)", [batch.batch_id])
+        catalog.execute("ALTER TABLE batches DROP COLUMN input_bytes")  # and the batches without their size and settings
+        catalog.execute("ALTER TABLE batches DROP COLUMN settings")
     reopened = CorpusStore(store.workspace)
     with _catalog(reopened) as catalog:
         tables = {r[0] for r in catalog.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         assert "post_keys" not in tables
         assert catalog.execute("SELECT count(*) FROM post_hashes").fetchone() == (20,)
-    assert ingest(reopened, [str(path)]).batches[0].stored == 0
+    (old,) = reopened.batches()
+    assert (old.batch_id, old.input_bytes, old.settings) == (batch.batch_id, None, None)
+    # an input of an earlier version is not known by its size and settings: read again, and deduplicated
+    (again,) = ingest(reopened, [str(path)]).batches
+    assert (again.stored, again.duplicates) == (0, 20)
+    assert ingest(reopened, [str(path)]).skipped[0].batch_id == again.batch_id
 
 
 def test_the_hashes_are_computed_again_when_duckdbs_hash_changes(store: CorpusStore, tmp_path: Path) -> None:
@@ -171,9 +183,45 @@ def test_the_hashes_are_computed_again_when_duckdbs_hash_changes(store: CorpusSt
         catalog.execute("UPDATE post_hashes SET h = h + 1")
         catalog.execute("UPDATE catalog_meta SET value = 'another hash' WHERE key = 'post_hash_probe'")
     reopened = CorpusStore(store.workspace)
-    assert ingest(reopened, [str(path)]).batches[0].stored == 0
+    assert ingest(reopened, [str(path)], force=True).batches[0].stored == 0
     with reopened.connect() as db:
         assert db.execute("SELECT count(*) FROM posts").fetchone() == (20,)
+
+
+def test_an_input_the_corpus_has_is_not_read_again(
+    store: CorpusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same bytes, format and settings as a committed batch: skipped, whatever the file is called; other
+    settings, other bytes of the same size, or ``force``: read (and deduplicated)."""
+    path = tmp_path / "posts.csv"
+    path.write_text(HEADER + "".join(row(i) for i in range(1, 21)))
+    (first,) = ingest(store, [str(path)]).batches
+    assert (first.input_bytes, first.settings) == (path.stat().st_size, ingest_settings())
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    reads: list[str] = []
+    real_batch = ingest_module._ingest_batch
+    monkeypatch.setattr(ingest_module, "_ingest_batch", lambda store, source, *a, **k: (
+        reads.append(source.name), real_batch(store, source, *a, **k))[1])
+    report = ingest(store, [str(path), str(copy)])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert report.skipped == [SkippedInput(str(path), digest, first.batch_id), SkippedInput(str(copy), digest, first.batch_id)]
+    assert (report.batches, report.failures, reads) == ([], [], [])
+    # one input at a time, as the library offers it: the catalog is asked
+    assert ingest_source(store, InputSource(str(copy), copy)) == SkippedInput(str(copy), digest, first.batch_id)
+    # another platform makes other posts: read
+    (other,) = ingest(store, [str(path)], platform="telegram").batches
+    assert (other.stored, other.settings) == (20, ingest_settings("telegram"))
+    # the same size, other bytes (a post id changed in place): read, and the new post stored
+    changed = path.read_text().replace("\n20,", "\n99,")
+    assert len(changed) == len(path.read_text())
+    path.write_text(changed)
+    (edited,) = ingest(store, [str(path)]).batches
+    assert (edited.stored, edited.duplicates) == (1, 19)
+    (forced,) = ingest(store, [str(path)], force=True).batches
+    assert (forced.stored, forced.duplicates) == (0, 20)
+    assert reads == [str(path)] * 3
+    assert len(store.batches()) == 4
 
 
 def _numbers(stop: int, fail_at: int | None = None) -> Iterator[int]:
@@ -259,3 +307,15 @@ def test_identifiers_and_times_lose_unicode_blanks_but_texts_keep_them(store: Co
     with store.connect() as db:
         rows = db.execute("SELECT post_id, account_id, text, epoch(created_at) FROM posts ORDER BY post_id").fetchall()
     assert rows == [("7", "u1", " spaced text\u3000", T0), ("8", "u2", "iso", 1_606_451_170)]
+
+
+def test_a_copy_in_the_same_command_is_skipped(store: CorpusStore, tmp_path: Path) -> None:
+    """The inputs of one ``ingest`` know the batches the ones before them committed."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEADER + "".join(row(i) for i in range(1, 11)))
+    (folder / "b.csv").write_bytes((folder / "a.csv").read_bytes())
+    report = ingest(store, [str(folder)])
+    (batch,) = report.batches
+    assert batch.stored == 10
+    assert [(s.source, s.batch_id) for s in report.skipped] == [(str(folder / "b.csv"), batch.batch_id)]

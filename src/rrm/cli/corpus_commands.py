@@ -42,6 +42,9 @@ def ingest_command(
     ] = None,
     platform: Annotated[str | None, typer.Option(help="Platform for records that do not name one.")] = None,
     batch_size: Annotated[int, typer.Option(help="Records normalised at a time.", min=100)] = 50_000,
+    force: Annotated[
+        bool, typer.Option("--force", help="Read inputs the corpus already has (same bytes, format and options) again.")
+    ] = False,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -61,16 +64,20 @@ def ingest_command(
 
         report = ingest(
             store, paths, format_name=format_name, options=options, platform=platform, batch_size=batch_size,
-            progress=progress,
+            progress=progress, force=force,
         )
     if as_json:
-        print_json({"batches": report.batches, "failures": [str(f) for f in report.failures]})
+        print_json({"batches": report.batches, "skipped": report.skipped, "failures": [str(f) for f in report.failures]})
     else:
         table = Table("source", "format", "read", "stored", "duplicate", "rejected", "batch", title="Ingested")
         for b in report.batches:
             table.add_row(shown(b.source), b.format, f"{b.records_read:,}", f"{b.stored:,}", f"{b.duplicates:,}",
                           f"{b.rejected:,}", b.batch_id)
-        console.print(table)
+        if report.batches or not report.skipped:
+            console.print(table)
+        for skipped in report.skipped:
+            console.print(f"[yellow]already ingested:[/] {shown(skipped.source)} (batch {skipped.batch_id}); "
+                          "--force reads it again")
         if any(b.rejected for b in report.batches):
             console.print("Rejected records are listed by [bold]rrm corpus quarantine[/].")
         for failure in report.failures:

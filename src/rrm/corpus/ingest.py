@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from rrm.corpus.sources import Fetch, InputSource, download, expand_inputs
 from rrm.corpus.store import BatchRecord, CorpusStore
 from rrm.errors import InputError, MappingError
 
-__all__ = ["DEFAULT_BATCH_SIZE", "IngestReport", "Progress", "ingest", "ingest_source"]
+__all__ = ["DEFAULT_BATCH_SIZE", "IngestReport", "Progress", "SkippedInput", "ingest", "ingest_settings", "ingest_source"]
 
 DEFAULT_BATCH_SIZE = 50_000
 
@@ -26,9 +27,19 @@ Progress = Callable[[str, int, int | None, int], None]
 
 
 @dataclass(frozen=True)
+class SkippedInput:
+    """An input not read again: the corpus has a batch of the same bytes, format and settings."""
+
+    source: str
+    sha256: str
+    batch_id: str  # the batch that holds it
+
+
+@dataclass(frozen=True)
 class IngestReport:
     batches: list[BatchRecord] = field(default_factory=list)
     failures: list[InputError] = field(default_factory=list)
+    skipped: list[SkippedInput] = field(default_factory=list)
 
     @property
     def stored(self) -> int:
@@ -67,6 +78,23 @@ class _CountingReader(io.RawIOBase):
         return size
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """What the batch of one input is stored with, besides its posts."""
+
+    format: IngestFormat
+    digest: Future[str]
+    started: datetime
+    input_bytes: int
+    settings: str
+
+
+def ingest_settings(platform: str | None = None, options: dict[str, str] | None = None) -> str:
+    """What shapes an input's posts besides its bytes and its format (``--platform``, ``--map``), as canonical
+    JSON: an input is skipped as already ingested only when these are the same too."""
+    return json.dumps({"map": options or {}, "platform": platform}, sort_keys=True, separators=(",", ":"))
+
+
 def ingest_source(
     store: CorpusStore,
     source: InputSource,
@@ -75,40 +103,63 @@ def ingest_source(
     platform: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
-) -> BatchRecord:
-    """Ingest one input as one batch. Raises ``InputError`` (and stores nothing) when the input as a whole is unusable."""
+    settings: str | None = None,
+    force: bool = False,
+    known: list[BatchRecord] | None = None,
+) -> BatchRecord | SkippedInput:
+    """Ingest one input as one batch. Raises ``InputError`` (and stores nothing) when the input as a whole is unusable.
+
+    An input whose bytes, format and ``settings`` (``ingest_settings``; from ``platform`` alone when not
+    given) equal those of a committed batch is not read again, unless ``force``: a ``SkippedInput`` says
+    which batch holds it. Its digest is computed first only when a committed batch had an input of the
+    same size; otherwise it is computed while the input is read. ``known`` (the corpus's batches, as
+    ``ingest`` keeps them for its inputs) spares the catalog query.
+    """
     head = source.head()
     if not head.strip():
         raise InputError("the input is empty; nothing to ingest", source=source.name)
     chosen = fmt or detect(head, source.name)
+    settings = ingest_settings(platform) if settings is None else settings
+    input_bytes = source.size()
+    known_digest: str | None = None
+    if not force:
+        earlier = (
+            store.batches_like(input_bytes, chosen.name, settings) if known is None else
+            [b for b in known if (b.input_bytes, b.format, b.settings) == (input_bytes, chosen.name, settings)]
+        )
+        if earlier:
+            known_digest = source.sha256()
+            for record in earlier:
+                if record.sha256 == known_digest:
+                    return SkippedInput(source.name, known_digest, record.batch_id)
     started = datetime.now(UTC)
     # the digest is computed while the input is read (hashlib releases the GIL); it is needed at the commit
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrm-ingest-sha256") as pool:
-        digest = pool.submit(source.sha256)
+        digest = pool.submit(source.sha256 if known_digest is None else lambda: known_digest)
+        planned = _Batch(chosen, digest, started, input_bytes, settings)
         try:
-            return _ingest_batch(store, source, chosen, digest, started, platform, batch_size, progress, speculative=True)
+            return _ingest_batch(store, source, planned, platform, batch_size, progress, speculative=True)
         except ReadAgain:
             # the optimistic reader met an irregular input: its batch is discarded, the exact reader starts over
-            return _ingest_batch(
-                store, source, chosen, digest, started, platform, batch_size, progress, speculative=False
-            )
+            return _ingest_batch(store, source, planned, platform, batch_size, progress, speculative=False)
 
 
 def _ingest_batch(
     store: CorpusStore,
     source: InputSource,
-    chosen: IngestFormat,
-    digest: Future[str],
-    started: datetime,
+    planned: _Batch,
     platform: str | None,
     batch_size: int,
     progress: Progress | None,
     *,
     speculative: bool,
 ) -> BatchRecord:
+    chosen = planned.format
     total = source.path.stat().st_size if source.member is None else None
     records = 0
-    with store.batch(source.name, "", chosen.name, started) as writer:
+    with store.batch(
+        source.name, "", chosen.name, planned.started, input_bytes=planned.input_bytes, settings=planned.settings
+    ) as writer:
         normaliser = Normaliser(platform or chosen.platform, chosen.time_formats, writer.batch_id, source.name)
         try:
             with source.open() as raw:
@@ -137,7 +188,7 @@ def _ingest_batch(
                     stage.finish()
                 if progress is not None:
                     progress(source.name, total or reported[0], total, records)
-            writer.sha256 = digest.result()
+            writer.sha256 = planned.digest.result()
         finally:
             normaliser.close()
     assert writer.record is not None
@@ -154,18 +205,24 @@ def ingest(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     fetch: Fetch = download,
+    force: bool = False,
 ) -> IngestReport:
     """Ingest files, folders, zip archives and URLs. A bad input is reported and skipped; the others go on.
 
     Each input (a file, a zip member, a download) is one batch, stored whole or not at all. An input
     that cannot be used at all (missing, empty, unknown format, decompression bomb...) is reported in
-    ``failures`` and stores nothing; bad records inside a usable input go to the quarantine.
+    ``failures`` and stores nothing; bad records inside a usable input go to the quarantine. An input the
+    corpus already has (the same bytes, format, platform and mapping) is listed in ``skipped`` and not
+    read again, unless ``force``.
     """
     if options and not format_name:
         raise MappingError("--map describes the columns of a named format: add --format csv or --format jsonl")
     fmt = get_format(format_name, options) if format_name else None
     batches: list[BatchRecord] = []
     failures: list[InputError] = []
+    skipped: list[SkippedInput] = []
+    settings = ingest_settings(platform, options)
+    known = store.batches()  # one catalog query for all the inputs, and the batches they add
     with store.scratch() as downloads:
         for target in targets:
             try:
@@ -175,11 +232,18 @@ def ingest(
                 continue
             for source in sources:
                 try:
-                    batches.append(
-                        ingest_source(store, source, fmt, platform=platform, batch_size=batch_size, progress=progress)
+                    done = ingest_source(
+                        store, source, fmt, platform=platform, batch_size=batch_size, progress=progress,
+                        settings=settings, force=force, known=known,
                     )
                 except InputError as error:
                     failures.append(error)
+                    continue
+                if isinstance(done, SkippedInput):
+                    skipped.append(done)
+                else:
+                    batches.append(done)
+                    known.append(done)
             for fetched in {s.path for s in sources if s.path.parent == downloads}:
                 fetched.unlink(missing_ok=True)
-    return IngestReport(batches, failures)
+    return IngestReport(batches, failures, skipped)

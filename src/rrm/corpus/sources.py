@@ -149,6 +149,17 @@ class InputSource:
         with self.open() as stream:
             return stream.read(size)
 
+    def size(self) -> int:
+        """The size of what ``sha256`` digests: the file as stored; for a member, the size its archive declares
+        (untrusted: only a hint of which earlier inputs may be the same, which the digest decides)."""
+        if self.member is None:
+            return self.path.stat().st_size
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.getinfo(self.member).file_size
+        except (zipfile.BadZipFile, OSError, KeyError) as exc:
+            raise InputError(f"not a readable zip archive: {exc}", source=self.name) from exc
+
     def sha256(self) -> str:
         """The digest of the bytes as stored (the zip member's content for a member)."""
         digest = hashlib.sha256()

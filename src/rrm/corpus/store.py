@@ -66,7 +66,8 @@ _CATALOG = """
 CREATE TABLE IF NOT EXISTS batches (
     batch_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, format VARCHAR NOT NULL,
     started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ NOT NULL,
-    records_read BIGINT NOT NULL, stored BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL);
+    records_read BIGINT NOT NULL, stored BIGINT NOT NULL, duplicates BIGINT NOT NULL, rejected BIGINT NOT NULL,
+    input_bytes BIGINT, settings VARCHAR);
 CREATE TABLE IF NOT EXISTS quarantine (
     batch_id VARCHAR NOT NULL, source VARCHAR NOT NULL, line BIGINT, field VARCHAR, reason VARCHAR NOT NULL,
     excerpt VARCHAR);
@@ -77,6 +78,12 @@ _KEY_HASH = "hash(platform, post_id)"
 """The 64-bit key of a post in ``post_hashes``: DuckDB's ``hash``, checked against ``_HASH_PROBE`` at every
 opening, since a DuckDB release may change it (the table is then computed again from the posts files)."""
 _HASH_PROBE = "SELECT hash('rrm post key probe', '1')::VARCHAR"
+_BATCH_COLUMNS = (
+    "batch_id, source, sha256, format, started_at, finished_at, records_read, stored, duplicates, rejected, "
+    "input_bytes, settings"
+)
+_ADDED_BATCH_COLUMNS = {"input_bytes": "BIGINT", "settings": "VARCHAR"}
+"""Columns of ``batches`` that catalogs written before 2026-11-29 (session 7) lack: added at opening, NULL for old batches."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,11 @@ class BatchRecord:
     stored: int
     duplicates: int
     rejected: int
+    input_bytes: int | None = None
+    """The size of what ``sha256`` digests (the file as stored; a zip member's content); None for older batches."""
+    settings: str | None = None
+    """What shaped the posts besides the bytes and the format (``--platform``, ``--map``), as canonical JSON;
+    None for older batches."""
 
 
 @dataclass(frozen=True)
@@ -165,9 +177,13 @@ class CorpusStore:
         probe = str(db.execute(_HASH_PROBE).fetchall()[0][0])
         stored = db.execute("SELECT value FROM catalog_meta WHERE key = 'post_hash_probe'").fetchall()
         tables = {row[0] for row in db.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
-        if stored == [(probe,)] and "post_keys" not in tables:
+        columns = {row[0] for row in db.execute("SELECT name FROM pragma_table_info('batches')").fetchall()}
+        missing = [name for name in _ADDED_BATCH_COLUMNS if name not in columns]
+        if stored == [(probe,)] and "post_keys" not in tables and not missing:
             return False  # up to date: opening writes nothing
         db.execute("BEGIN TRANSACTION")
+        for name in missing:
+            db.execute(f"ALTER TABLE batches ADD COLUMN {name} {_ADDED_BATCH_COLUMNS[name]}")
         if "post_keys" in tables:  # until 2026-11-29: the keys themselves, as strings
             db.execute(f"INSERT INTO post_hashes SELECT {_KEY_HASH}, batch_id FROM post_keys")
             db.execute("DROP TABLE post_keys")
@@ -243,10 +259,11 @@ class CorpusStore:
 
     @contextmanager
     def batch(
-        self, source: str, sha256: str, format_name: str, started_at: datetime | None = None
+        self, source: str, sha256: str, format_name: str, started_at: datetime | None = None, *,
+        input_bytes: int | None = None, settings: str | None = None,
     ) -> Iterator[BatchWriter]:
         """Stage one input; it is committed when the block ends without an error, discarded otherwise."""
-        writer = BatchWriter(self, source, sha256, format_name, started_at)
+        writer = BatchWriter(self, source, sha256, format_name, started_at, input_bytes=input_bytes, settings=settings)
         try:
             yield writer
             writer.commit()
@@ -303,7 +320,18 @@ class CorpusStore:
 
     def batches(self) -> list[BatchRecord]:
         with self._catalog() as db:
-            rows = db.execute("SELECT * FROM batches ORDER BY finished_at, batch_id").fetchall()
+            rows = db.execute(f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY finished_at, batch_id").fetchall()
+        return [BatchRecord(*row) for row in rows]
+
+    def batches_like(self, input_bytes: int, format_name: str, settings: str) -> list[BatchRecord]:
+        """The committed batches of an input of this size, read as this format with these settings: the
+        candidates for being the same input, which only its digest can confirm."""
+        with self._catalog() as db:
+            rows = db.execute(
+                f"""SELECT {_BATCH_COLUMNS} FROM batches WHERE input_bytes = ? AND format = ? AND settings = ?
+                    ORDER BY finished_at, batch_id""",
+                [input_bytes, format_name, settings],
+            ).fetchall()
         return [BatchRecord(*row) for row in rows]
 
     def get_batch(self, batch_id: str) -> BatchRecord:
@@ -336,9 +364,12 @@ class BatchWriter:
     """Collects the normalised chunks of one input and commits them as one batch."""
 
     def __init__(
-        self, store: CorpusStore, source: str, sha256: str, format_name: str, started_at: datetime | None = None
+        self, store: CorpusStore, source: str, sha256: str, format_name: str, started_at: datetime | None = None, *,
+        input_bytes: int | None = None, settings: str | None = None,
     ) -> None:
         self.store = store
+        self.input_bytes = input_bytes
+        self.settings = settings
         self.batch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.source = source
         self.sha256 = sha256
@@ -428,9 +459,9 @@ class BatchWriter:
                 )
             values = (
                 self.batch_id, self.source, self.sha256, self.format_name, self.started_at, finished,
-                self.records_read, stored, self.valid - stored, self.rejected,
+                self.records_read, stored, self.valid - stored, self.rejected, self.input_bytes, self.settings,
             )
-            db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            db.execute(f"INSERT INTO batches ({_BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
             db.execute("COMMIT")
             self._committed = True
             if not stored:

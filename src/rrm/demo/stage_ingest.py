@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 
 from rrm.corpus import corpus_stats, ingest
-from rrm.corpus.sources import InputSource
 from rrm.demo.pipeline import DemoContext, StageResult, register_stage
 
 __all__ = ["run"]
@@ -27,19 +26,16 @@ def run(context: DemoContext) -> StageResult:
         f"{_plural(config.days, 'day')} (seed {config.seed}), with {_plural(len(scenario.campaigns), 'planted campaign')} "
         f"({', '.join(f'{n} {k}' for k, n in kinds.items())}) of {_plural(len(scenario.labels), 'account')}.",
     ]
-    digest = InputSource(str(context.files.posts), context.files.posts).sha256()
-    done = [b for b in store.batches() if b.sha256 == digest]
-    if done:
-        lines.append(f"Already in the corpus as batch {done[0].batch_id}: not ingested again.")
-    else:
-        report = ingest(store, [str(context.files.posts)], format_name="x-io-archive")
-        if report.failures:
-            raise report.failures[0]
-        for batch in report.batches:
-            lines.append(
-                f"Ingested batch {batch.batch_id} ({batch.format}): {batch.records_read:,} read, {batch.stored:,} stored, "
-                f"{batch.duplicates:,} duplicate, {batch.rejected:,} rejected."
-            )
+    report = ingest(store, [str(context.files.posts)], format_name="x-io-archive")
+    if report.failures:
+        raise report.failures[0]
+    for skipped in report.skipped:
+        lines.append(f"Already in the corpus as batch {skipped.batch_id}: not ingested again.")
+    for batch in report.batches:
+        lines.append(
+            f"Ingested batch {batch.batch_id} ({batch.format}): {batch.records_read:,} read, {batch.stored:,} stored, "
+            f"{batch.duplicates:,} duplicate, {batch.rejected:,} rejected."
+        )
     stats = corpus_stats(store, top=5)
     lines.append(
         f"Corpus: {_plural(stats.posts, 'post')} by {_plural(stats.accounts, 'account')} in "
