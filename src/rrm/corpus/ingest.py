@@ -123,15 +123,9 @@ def ingest_source(
     input_bytes = source.size()
     known_digest: str | None = None
     if not force:
-        earlier = (
-            store.batches_like(input_bytes, chosen.name, settings) if known is None else
-            [b for b in known if (b.input_bytes, b.format, b.settings) == (input_bytes, chosen.name, settings)]
-        )
-        if earlier:
-            known_digest = source.sha256()
-            for record in earlier:
-                if record.sha256 == known_digest:
-                    return SkippedInput(source.name, known_digest, record.batch_id)
+        earlier, known_digest = _same_input(store, source, chosen.name, input_bytes, settings, known)
+        if earlier is not None:
+            return SkippedInput(source.name, earlier.sha256, earlier.batch_id)
     started = datetime.now(UTC)
     # the digest is computed while the input is read (hashlib releases the GIL); it is needed at the commit
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrm-ingest-sha256") as pool:
@@ -142,6 +136,22 @@ def ingest_source(
         except ReadAgain:
             # the optimistic reader met an irregular input: its batch is discarded, the exact reader starts over
             return _ingest_batch(store, source, planned, platform, batch_size, progress, speculative=False)
+
+
+def _same_input(
+    store: CorpusStore, source: InputSource, format_name: str, input_bytes: int, settings: str,
+    known: list[BatchRecord] | None,
+) -> tuple[BatchRecord | None, str | None]:
+    """The committed batch of the same bytes, format and settings as ``source``, if any, and the digest of
+    ``source`` when it had to be computed to tell (only when a batch had an input of the same size)."""
+    if known is None:
+        candidates = store.batches_like(input_bytes, format_name, settings)
+    else:
+        candidates = [b for b in known if (b.input_bytes, b.format, b.settings) == (input_bytes, format_name, settings)]
+    if not candidates:
+        return None, None
+    digest = source.sha256()
+    return next((b for b in candidates if b.sha256 == digest), None), digest
 
 
 def _ingest_batch(
