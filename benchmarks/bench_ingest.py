@@ -4,6 +4,7 @@
     python benchmarks/bench_ingest.py --posts 1000000    # a smaller generated file
     python benchmarks/bench_ingest.py --skip-generated   # only the real data set
     python benchmarks/bench_ingest.py --save out.json --baseline before.json   # keep figures, compare (speed, CPU)
+    python benchmarks/bench_ingest.py --repeat 3          # each input ingested 3 times: medians, and each run's time
 
 Each input is ingested by ``rrm ingest`` in a child process, into a fresh temporary workspace; the
 time is the child's wall-clock time (interpreter start included) and the memory is the child's peak
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class Measure:
     goal: bool = True
     ingest_seconds: float = 0.0
     """from the batch's own provenance (started → finished): the ingest without interpreter start-up"""
+    runs: tuple[float, ...] = ()
+    """with ``--repeat``: the wall-clock seconds of every run, of which this is the median run"""
 
     @property
     def rate(self) -> float:
@@ -89,6 +92,14 @@ def ingest(name: str, path: Path) -> Measure:
     return Measure(name, read, seconds, peak, cpu, rejected, ingest_seconds=inside)
 
 
+def ingest_median(name: str, path: Path, repeat: int) -> Measure:
+    """``repeat`` ingests of ``path``, one after the other, each into a fresh workspace: the run of median wall
+    time, with every run's time (the machine's speed changes from minute to minute; see the README)."""
+    runs = sorted((ingest(name, path) for _ in range(max(repeat, 1))), key=lambda m: m.seconds)
+    middle = runs[(len(runs) - 1) // 2]
+    return replace(middle, runs=tuple(m.seconds for m in runs)) if len(runs) > 1 else middle
+
+
 def generate(path: Path, posts: int, accounts: int, seed: int) -> Measure:
     code = (
         "import sys; from pathlib import Path; from rrm.demo import ScenarioConfig, write_posts; "
@@ -108,6 +119,8 @@ def _table(measures: list[Measure], baseline: dict[str, dict[str, float]]) -> Ta
                   "peak MB", "x goal 1 GB", "rejected", "CPU s", "posts/CPU s",
                   title="Ingest benchmark (goal ratios: posts/s over 200,000; peak over 1 GB). "
                         "ingest-only: the batch's own start-to-finish time, without interpreter start-up")
+    if any(m.runs for m in measures):
+        table.add_column("runs (s)")
     if baseline:
         table.add_column("posts/s vs baseline")
         table.add_column("ingest-only vs baseline")
@@ -122,6 +135,8 @@ def _table(measures: list[Measure], baseline: dict[str, dict[str, float]]) -> Ta
             f"{m.peak_mb / GOAL_PEAK_MB:.2f}" if m.goal else "-", f"{m.rejected:,}" if m.goal else "-",
             f"{m.cpu_seconds:.1f}", f"{m.posts / m.cpu_seconds:,.0f}" if m.cpu_seconds else "",
         ]
+        if any(x.runs for x in measures):
+            row.append(", ".join(f"{r:.1f}" for r in m.runs))
         if baseline:
             before = baseline.get(m.name)
             row.append(f"{m.rate / (before['posts'] / before['seconds']):.2f}x" if before and before["seconds"] else "")
@@ -142,6 +157,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=None, help="where to write the generated file [a temp folder]")
     parser.add_argument("--save", type=Path, default=None, help="write the figures to this JSON file")
     parser.add_argument("--baseline", type=Path, default=None, help="compare with figures saved by --save")
+    parser.add_argument("--repeat", type=int, default=1, help="ingests of each input; the median run is shown [1]")
     options = parser.parse_args()
 
     cpus = os.cpu_count() or 1
@@ -150,7 +166,7 @@ def main() -> None:
     if not options.skip_real:
         real = _shared_data() / "social" / "coortweet" / "german_elections.csv"
         if real.exists():
-            measures.append(ingest("coortweet german_elections.csv", real))
+            measures.append(ingest_median("coortweet german_elections.csv", real, options.repeat))
             console.print(f"done: {measures[-1].name}")
         else:
             console.print(f"[yellow]skipped[/]: {real} is not here (set RRM_SHARED_DATA)")
@@ -160,7 +176,7 @@ def main() -> None:
             accounts = options.accounts or max(1_000, options.posts // 20)
             measures.append(generate(path, options.posts, accounts, options.seed))
             console.print(f"done: {measures[-1].name} ({path.stat().st_size / 1e9:.2f} GB)")
-            measures.append(ingest(f"generated x-io-archive {options.posts:,}", path))
+            measures.append(ingest_median(f"generated x-io-archive {options.posts:,}", path, options.repeat))
             console.print(f"done: {measures[-1].name}")
     console.print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     baseline = {}
