@@ -113,7 +113,7 @@ def ingest_source(
     given) equal those of a committed batch is not read again, unless ``force``: a ``SkippedInput`` says
     which batch holds it. Its digest is computed first only when a committed batch had an input of the
     same size; otherwise it is computed while the input is read. ``known`` (the corpus's batches, as
-    ``ingest`` keeps them for its inputs) spares the catalog query.
+    ``ingest`` keeps them for its inputs) spares reading them from the catalog.
     """
     head = source.head()
     if not head.strip():
@@ -144,10 +144,8 @@ def _same_input(
 ) -> tuple[BatchRecord | None, str | None]:
     """The committed batch of the same bytes, format and settings as ``source``, if any, and the digest of
     ``source`` when it had to be computed to tell (only when a batch had an input of the same size)."""
-    if known is None:
-        candidates = store.batches_like(input_bytes, format_name, settings)
-    else:
-        candidates = [b for b in known if (b.input_bytes, b.format, b.settings) == (input_bytes, format_name, settings)]
+    batches = store.batches() if known is None else known
+    candidates = [b for b in batches if (b.input_bytes, b.format, b.settings) == (input_bytes, format_name, settings)]
     if not candidates:
         return None, None
     digest = source.sha256()

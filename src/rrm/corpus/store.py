@@ -323,17 +323,6 @@ class CorpusStore:
             rows = db.execute(f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY finished_at, batch_id").fetchall()
         return [BatchRecord(*row) for row in rows]
 
-    def batches_like(self, input_bytes: int, format_name: str, settings: str) -> list[BatchRecord]:
-        """The committed batches of an input of this size, read as this format with these settings: the
-        candidates for being the same input, which only its digest can confirm."""
-        with self._catalog() as db:
-            rows = db.execute(
-                f"""SELECT {_BATCH_COLUMNS} FROM batches WHERE input_bytes = ? AND format = ? AND settings = ?
-                    ORDER BY finished_at, batch_id""",
-                [input_bytes, format_name, settings],
-            ).fetchall()
-        return [BatchRecord(*row) for row in rows]
-
     def get_batch(self, batch_id: str) -> BatchRecord:
         for record in self.batches():
             if record.batch_id == batch_id:
