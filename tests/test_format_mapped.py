@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,51 @@ def test_cli_jsonl_mapping(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert [(b["format"], b["stored"], b["rejected"]) for b in json.loads(result.output)["batches"]] == [("jsonl", 3, 3)]
+
+
+TIME_SHAPES = [
+    "2024-05-06 10:30:00",  # the plain forms are parsed by exact patterns, the others by a cast
+    "2024-05-06T10:30:00",
+    "2024-05-06",
+    "2024-05-06T10:30:00+02:00",
+    "2024-05-06 10:30:00Z",
+    "2024-05-06T10:30:00.123456Z",
+    "2024-05-06 10:30:00.5",
+    "2024-05-06 23:30:00-05",
+    "2024-5-6 1:2:3",
+    "1715000000",
+    "1715000000.25",
+    "1715000000123",
+]
+
+
+def test_every_shape_of_time_is_read_as_the_instant_it_names(store: CorpusStore, tmp_path: Path) -> None:
+    path = tmp_path / "times.csv"
+    path.write_text("id,user,time,account_since\n" + "".join(
+        f"{i},u{i},{shape},{shape}\n" for i, shape in enumerate(TIME_SHAPES)
+    ))
+    options = {**CSV_MAP, "account_created_at": "account_since"}
+    options.pop("text")
+    ingest(store, path, format_name="csv", options=options)  # one path, as a notebook gives it
+    with store.connect() as db:
+        rows = db.execute("SELECT p.post_id, epoch_us(p.created_at), epoch_us(a.account_created_at) "
+                          "FROM posts p JOIN accounts a USING (platform, account_id) ORDER BY p.source_line").fetchall()
+    expected = []
+    for i, shape in enumerate(TIME_SHAPES):
+        if shape.replace(".", "").isdigit():
+            number = float(shape)
+            seconds = number if number < 1e11 else number / 1000
+        else:
+            padded = "-".join(part.zfill(2) for part in shape[:8].split("-")) if shape == "2024-5-6 1:2:3" else shape
+            when = datetime.fromisoformat("2024-05-06 01:02:03" if shape == "2024-5-6 1:2:3" else padded)
+            seconds = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        expected.append((str(i), round(seconds * 1_000_000), round(seconds * 1_000_000)))
+    assert rows == expected
+
+
+def test_hashtags_and_mentions_are_lower_cased_once_each_in_order(store: CorpusStore, tmp_path: Path) -> None:
+    path = tmp_path / "tags.csv"
+    path.write_text("id,user,time,body,handle\n"
+                    "1,u1,2024-05-06T10:00:00Z,#Zeta #alpha #ZETA ＃Mid @Bob @bob @Al_1 x@notamention,@@Someone\n")
+    ingest(store, [path], format_name="csv", options={**CSV_MAP, "handle": "handle"})
+    assert _posts(store, "hashtags, mentions, handle") == [(["alpha", "mid", "zeta"], ["al_1", "bob"], "Someone")]

@@ -11,6 +11,7 @@ commands' own help.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import pkgutil
 from functools import cache
@@ -169,4 +170,10 @@ def _root() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # Everything is written and closed by now. Python's collections at exit walked every object a
+        # command left behind (0.15 to 0.2 s after an ingest); frozen objects are not walked, and are
+        # still freed, with the process's memory, when it ends.
+        gc.freeze()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -205,7 +206,7 @@ def _ingest_batch(
 
 def ingest(
     store: CorpusStore,
-    targets: list[str],
+    targets: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     format_name: str | None = None,
     options: dict[str, str] | None = None,
@@ -221,8 +222,10 @@ def ingest(
     that cannot be used at all (missing, empty, unknown format, decompression bomb...) is reported in
     ``failures`` and stores nothing; bad records inside a usable input go to the quarantine. An input the
     corpus already has (the same bytes, format, platform and mapping) is listed in ``skipped`` and not
-    read again, unless ``force``.
+    read again, unless ``force``. ``targets`` is one path or URL, or a list of them (strings or paths).
     """
+    if isinstance(targets, str | os.PathLike):
+        targets = [targets]
     if options and not format_name:
         raise MappingError("--map describes the columns of a named format: add --format csv or --format jsonl")
     fmt = get_format(format_name, options) if format_name else None
@@ -234,7 +237,7 @@ def ingest(
     with store.scratch() as downloads:
         for target in targets:
             try:
-                sources = expand_inputs([target], downloads, fetch)
+                sources = expand_inputs([os.fspath(target)], downloads, fetch)
             except InputError as error:
                 failures.append(error)
                 continue

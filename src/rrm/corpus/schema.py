@@ -43,9 +43,9 @@ POST_SCHEMA = pa.schema(
         pa.field("urls", _STRINGS),  # as written
         pa.field("urls_canonical", _STRINGS),  # parallel to urls
         pa.field("shortened_urls", _STRINGS),  # canonical URLs whose host is a link shortener
-        pa.field("domains", _STRINGS),  # registrable domains, distinct
-        pa.field("hashtags", _STRINGS),  # lower-cased, without '#'
-        pa.field("mentions", _STRINGS),  # lower-cased handles or ids, without '@'
+        pa.field("domains", _STRINGS),  # registrable domains, distinct, sorted
+        pa.field("hashtags", _STRINGS),  # lower-cased, without '#', distinct, sorted
+        pa.field("mentions", _STRINGS),  # lower-cased handles or ids, without '@', distinct, sorted
         pa.field("media_hashes", _STRINGS),
         pa.field("batch_id", pa.string(), nullable=False),
         pa.field("source_line", pa.int64()),
