@@ -369,7 +369,9 @@ def _distinct_sorted(
     rank = np.empty(by_value.size, dtype=np.int64)
     rank[by_value] = np.arange(by_value.size, dtype=np.int64)
     width = max(by_value.size, 1)
-    keys = np.unique(parents * width + rank[np.asarray(encoded.indices, dtype=np.int64)])
+    keys = parents * width + rank[np.asarray(encoded.indices, dtype=np.int64)]
+    if keys.size > 1 and not (keys[1:] > keys[:-1]).all():  # already in order and distinct when rows hold one value
+        keys = np.unique(keys)
     counts = np.bincount(keys // width, minlength=rows)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     values = distinct.take(pa.array(by_value[keys % width]))
