@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -254,3 +257,20 @@ def test_hashtags_and_mentions_are_lower_cased_once_each_in_order(store: CorpusS
                     "1,u1,2024-05-06T10:00:00Z,#Zeta #alpha #ZETA ＃Mid @Bob @bob @Al_1 x@notamention,@@Someone\n")
     ingest(store, [path], format_name="csv", options={**CSV_MAP, "handle": "handle"})
     assert _posts(store, "hashtags, mentions, handle") == [(["alpha", "mid", "zeta"], ["al_1", "bob"], "Someone")]
+
+
+def test_times_without_an_offset_are_utc_whatever_the_machines_time_zone(tmp_path: Path) -> None:
+    path = tmp_path / "times.csv"
+    path.write_text("id,user,time\n1,u1,2024-05-06T10:30:00\n2,u2,2024-05-06 10:30:00.5\n3,u3,06/05/2024 10:30\n")
+    options = {"post_id": "id", "account_id": "user", "created_at": "time", "time_format": "%d/%m/%Y %H:%M"}
+    script = (
+        "import sys; from rrm.corpus import CorpusStore, ingest; from rrm.workspace import Workspace\n"
+        "store = CorpusStore(Workspace.resolve(sys.argv[1]).ensure())\n"
+        f"ingest(store, [sys.argv[2]], format_name='csv', options={options!r})\n"
+        "with store.connect() as db:\n"
+        "    print(db.execute('SELECT list(epoch(created_at) ORDER BY post_id) FROM posts').fetchone()[0])\n"
+    )
+    env = {**os.environ, "TZ": "America/New_York"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "ws"), str(path)],
+                          env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[1714991400.0, 1714991400.5, 1714991400.0]"
