@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import re
+import string
+
 import pytest
 
-from rrm.corpus.urls import canonicalise, registrable_domain
+from rrm.corpus.normalise import _NO_URL
+from rrm.corpus.urls import CanonicalUrl, canonicalise, registrable_domain
 
 
 @pytest.mark.parametrize(
@@ -135,3 +140,14 @@ def test_canonicalisation_is_idempotent() -> None:
     for url in ("HTTPS://Example.com:443/a%7e/b c?utm_x=1&q=%c3%a9#f", "http://münchen.de/ß?x=1&y", "https://bit.ly/x"):
         once = canonicalise(url).canonical
         assert canonicalise(once).canonical == once
+
+
+def test_a_value_the_normaliser_takes_for_no_url_is_its_own_canonical_form() -> None:
+    """``rrm.corpus.normalise`` skips ``canonicalise`` for values matching ``_NO_URL`` (URL ids); it must agree."""
+    rng = random.Random(7)
+    values = ["", "23678", "localhost", "a-b_c", "-", *(
+        "".join(rng.choice(string.printable) for _ in range(rng.randint(1, 12))) for _ in range(5000)
+    )]
+    for value in values:
+        if re.fullmatch(_NO_URL.strip("^$"), value):
+            assert canonicalise(value) == CanonicalUrl(value, None, False)
