@@ -27,7 +27,7 @@ from rrm.corpus.formats.csv_table import FAST_BLOCK_BYTES, MAX_FIELD_CHARS, _Lin
 from rrm.corpus.formats.registry import get_format
 from rrm.corpus.ingest import ingest_settings
 from rrm.corpus.pipeline import Prefetched, Writer
-from rrm.corpus.schema import POST_SCHEMA
+from rrm.corpus.schema import ACCOUNT_SCHEMA, POST_SCHEMA
 from rrm.corpus.sources import InputSource
 
 ingest_module = importlib.import_module("rrm.corpus.ingest")  # ``rrm.corpus.ingest`` the attribute is the function
@@ -319,3 +319,18 @@ def test_a_copy_in_the_same_command_is_skipped(store: CorpusStore, tmp_path: Pat
     (batch,) = report.batches
     assert batch.stored == 10
     assert [(s.source, s.batch_id) for s in report.skipped] == [(str(folder / "b.csv"), batch.batch_id)]
+
+
+def test_account_fields_no_observation_has_are_null_and_the_others_kept(store: CorpusStore, tmp_path: Path) -> None:
+    """The commit aggregates only the account fields some observation of the batch has; the file keeps its schema."""
+    path = tmp_path / "late-handles.csv"
+    path.write_text(HEADER + "".join(
+        f"{i},u{i % 3},{f'name_{i % 3}' if i >= 200 else ''},,,post {i},{T0 + i},\n" for i in range(250)
+    ))
+    ingest(store, [path], batch_size=100)  # three chunks: the handles come in the last one only
+    (accounts_file,) = store.account_files()
+    assert [(f.name, f.type) for f in pq.read_schema(accounts_file)] == [(f.name, f.type) for f in ACCOUNT_SCHEMA]
+    with store.connect() as db:
+        rows = db.execute("SELECT account_id, handle, display_name, followers, account_created_at FROM accounts "
+                          "ORDER BY account_id").fetchall()
+    assert rows == [(f"u{n}", f"name_{n}", None, None, None) for n in range(3)]
