@@ -21,6 +21,8 @@ in DuckDB the tables the null model and stability selection read (``actions``, `
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -37,7 +39,10 @@ __all__ = ["SortedCoActions", "sorted_co_actions"]
 
 # ``numpy.ma`` is imported with this module, not when first needed: pyarrow looks up ``np.ma`` whenever it
 # converts a NumPy array, and NumPy imports that module on first use, which cost 10 to 20 ms of the first
-# detection in a process.
+# detection in a process. For the same reason ``dateutil.relativedelta`` (and ``six``, 8 ms), which pyarrow
+# imports, when installed, the first time it converts Python values.
+with contextlib.suppress(ImportError):  # pyarrow does without it
+    importlib.import_module("dateutil.relativedelta")
 
 _KEY_BITS = 62
 """Object and time share one int64 sort key when ``objects * (time span + Δt + 1)`` stays under 2^62."""
