@@ -18,8 +18,17 @@ import pytest
 from rrm._duckdb import arrow_table
 from rrm.corpus import CorpusStore, ingest
 from rrm.detect import DetectionParams, get_detector
+from rrm.detect.cooccur import PairRule
 from rrm.detect.detectors.base import ActionDetector, Observation
-from rrm.detect.sweep import _order, _window_pairs
+from rrm.detect.sweep import (
+    _all_valid,
+    _key_order,
+    _object_order,
+    _order,
+    _time_quantum,
+    _window_pairs,
+    sorted_co_actions,
+)
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 HEADER = ["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"]
@@ -158,3 +167,64 @@ def test_edges_alone_equal_the_observation(corpus: CorpusStore, name: str) -> No
     assert edges.select(["account_a", "account_b", "co_actions"]).equals(
         observation.edges.select(["account_a", "account_b", "co_actions"]))
     assert evidence.equals(observation.evidence)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5_000])
+@pytest.mark.parametrize("span", [10, 1 << 40, 1 << 61])
+def test_key_order_sorts_like_argsort(rows: int, span: int) -> None:
+    """Packed with the row numbers (small keys) or by ``argsort`` (keys that leave no room), the keys come
+    out sorted and every row once."""
+    key = np.random.default_rng(5).integers(0, span, rows)
+    order = _key_order(key, span)
+    assert np.array_equal(np.sort(order), np.arange(rows))
+    assert np.array_equal(key[order], np.sort(key))
+
+
+def test_object_order_with_codes_that_share_their_top_bits() -> None:
+    """Codes equal in the bits the packed sort keeps are told apart by the sort of the whole codes."""
+    rng = np.random.default_rng(6)
+    top = rng.integers(0, 1 << 40, 50, dtype=np.uint64) << np.uint64(24)
+    codes = np.concatenate([top, top + np.uint64(1), top + np.uint64(2)])  # three objects per top: collisions
+    obj = codes[rng.integers(0, codes.size, 3_000)]
+    for values in (obj, np.unique(obj)[rng.integers(0, 60, 3_000)]):  # with collisions, and without
+        rows, dense = _object_order(values)
+        assert np.array_equal(values[rows], np.sort(values))
+        assert np.array_equal(dense, np.unique(values, return_inverse=True)[1][rows])  # dense codes, in that order
+
+
+@pytest.mark.parametrize(("times", "quantum"), [([0, 2_000_000, -3_000_000], 1_000_000), ([1_000, 5_000], 1_000),
+                                                ([1_000_000, 1_000_001], 1)])
+def test_time_quantum(times: list[int], quantum: int) -> None:
+    assert _time_quantum(np.array(times, dtype=np.int64)) == quantum
+
+
+def _raw(accounts: list[str | None], objects: list[str | None], times: list[int | None]) -> pa.Table:
+    return pa.table({"account": pa.array(accounts, pa.string()), "object": pa.array(objects, pa.string()),
+                     "t": pa.array(times, pa.int64())})
+
+
+def test_all_valid_reads_null_counts_and_offsets() -> None:
+    assert _all_valid(_raw(["a", "b"], ["x", "y"], [1, 2]))
+    assert not _all_valid(_raw(["a", None], ["x", "y"], [1, 2]))
+    assert not _all_valid(_raw(["a", "b"], ["x", None], [1, 2]))
+    assert not _all_valid(_raw(["a", "b"], ["x", "y"], [1, None]))
+    assert not _all_valid(_raw(["a", "b"], ["x", ""], [1, 2]))
+    sliced = _raw(["a", "b", "c"], ["", "y", "z"], [1, 2, 3]).slice(1)  # the empty object is cut off
+    assert _all_valid(sliced)
+    assert not _all_valid(_raw(["a", "b", "c"], ["x", "", "z"], [1, 2, 3]).slice(1))
+    large = pa.table({"account": pa.array(["a"]), "object": pa.array([""], pa.large_string()), "t": pa.array([1])})
+    assert not _all_valid(large)
+
+
+def test_invalid_actions_are_dropped(store: CorpusStore) -> None:
+    """Actions without an account, a time or an object are left out; the others pair as usual."""
+    query = """SELECT * FROM (VALUES ('a', 'o1', 0, 'p1'), ('b', 'o1', 1000000, 'p2'), ('c', '', 0, 'p3'),
+                                     ('d', NULL, 0, 'p4'), (NULL, 'o1', 0, 'p5'), ('e', 'o1', NULL, 'p6'),
+                                     ('a', 'o2', 0, 'p7'), ('b', 'o2', 0, 'p8'))
+               AS v(account, object, t, post)"""
+    rule = PairRule(window_us=60_000_000, min_co_actions=2, cap=None, seed=0)
+    with store.connect() as db:
+        found = sorted_co_actions(db, query, rule)
+    assert found.pairs.column("account_a").to_pylist() == ["a"] and found.pairs.column("account_b").to_pylist() == ["b"]
+    assert found.pairs.column("co_actions").to_pylist() == [2]
+    assert sorted(found.matches.column("post_a").to_pylist()) == ["p1", "p7"]
