@@ -12,7 +12,7 @@
    tools run long enough for the ratio to be the code's.)
    Times are for the network computation, each tool in a fresh process of its own and timed from
    inside it once its modules are imported (toolkit ``compute``; RRM ``detector.edges``); each tool
-   runs ``--repeat`` times (default 3), alternating, and the medians are compared. The toolkit's
+   runs ``--repeat`` times (default 5), alternating, and the medians are compared. The toolkit's
    whole command, with the start-up, is printed under it. Loading (toolkit ``preprocess``; RRM
    ``ingest``) is printed separately.
 2. Near-duplicate text: real sentences (SemEval-2020 task 11 articles, from ../shared/data) copied
@@ -442,7 +442,7 @@ def main(argv: Iterator[str] | None = None) -> None:
     parser.add_argument("--scale-data", type=Path,
                         help="ingest this file in the scale run instead of generating one (a file the scale run wrote)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=5,
                         help="runs of each tool for co-reshare and exact co-text, alternating; medians are compared")
     parser.add_argument("--scale-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rrm-worker", nargs=4, help=argparse.SUPPRESS)
