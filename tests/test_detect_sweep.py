@@ -22,8 +22,8 @@ from rrm.detect.cooccur import PairRule
 from rrm.detect.detectors.base import ActionDetector, Observation
 from rrm.detect.sweep import (
     _all_valid,
+    _code_order,
     _key_order,
-    _object_order,
     _order,
     _time_quantum,
     _window_pairs,
@@ -180,14 +180,14 @@ def test_key_order_sorts_like_argsort(rows: int, span: int) -> None:
     assert np.array_equal(key[order], np.sort(key))
 
 
-def test_object_order_with_codes_that_share_their_top_bits() -> None:
+def test_code_order_with_codes_that_share_their_top_bits() -> None:
     """Codes equal in the bits the packed sort keeps are told apart by the sort of the whole codes."""
     rng = np.random.default_rng(6)
     top = rng.integers(0, 1 << 40, 50, dtype=np.uint64) << np.uint64(24)
     codes = np.concatenate([top, top + np.uint64(1), top + np.uint64(2)])  # three objects per top: collisions
     obj = codes[rng.integers(0, codes.size, 3_000)]
     for values in (obj, np.unique(obj)[rng.integers(0, 60, 3_000)]):  # with collisions, and without
-        rows, dense = _object_order(values)
+        rows, dense = _code_order(values)
         assert np.array_equal(values[rows], np.sort(values))
         assert np.array_equal(dense, np.unique(values, return_inverse=True)[1][rows])  # dense codes, in that order
 

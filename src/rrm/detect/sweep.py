@@ -10,6 +10,14 @@ after, and so on while any pair is still within Δt). The names come back throug
 object and post strings stay in the one Arrow table read from DuckDB, and only the rows of the
 evidence are taken from it.
 
+The sorts are of 64-bit integer keys with the row numbers packed into their low bits, which NumPy
+sorts with SIMD instructions two to three times faster than ``argsort`` (``_key_order``): accounts and
+objects by the top bits of DuckDB's 64-bit ``hash`` of their names (``_code_order``), then actions by
+object and time counted in whole seconds when every time is one (``_time_quantum``). The join tells
+objects and posts apart by their 64-bit hashes; the sorting does so for accounts too (the names of one
+action per hash are then sorted): two of n names share a hash with a chance of about n² / 2^65, 2 in
+10^11 for 25,000 accounts and 3 in 10^6 for 10 million.
+
 The result is the same as ``cooccur.matched_pairs`` gives on the same actions, pair for pair and
 piece of evidence for piece of evidence (``tests/test_detect_sweep.py`` holds the two side by side):
 account codes by rank of name, object and post codes by DuckDB's 64-bit ``hash`` of their names, the
@@ -87,6 +95,17 @@ def _window_pairs(obj: np.ndarray, t: np.ndarray, window_us: int) -> tuple[np.nd
         seconds.append(other)
         step += 1
     return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _frequent(keys: np.ndarray, span: int, minimum: int) -> np.ndarray:
+    """Positions of the ``keys`` (non-negative, under ``span``) that occur at least ``minimum`` times."""
+    if minimum <= 1:
+        return np.arange(keys.size)
+    order = _key_order(keys, span)
+    starts = np.flatnonzero(_group_starts(keys[order]))
+    counts = np.diff(np.append(starts, keys.size))
+    kept: np.ndarray = order[np.repeat(counts >= minimum, counts)]
+    return kept
 
 
 def _group_starts(*keys: np.ndarray) -> np.ndarray:
@@ -194,15 +213,20 @@ def _key_order(key: np.ndarray, span: int) -> np.ndarray:
     return packed
 
 
-def _account_codes(accounts: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """The distinct account names in order, and each action's account as its rank among them (int32)."""
-    encoded = pc.dictionary_encode(accounts.combine_chunks())
-    by_name = pc.sort_indices(encoded.dictionary).to_numpy()
-    if by_name.size == 0:
-        return encoded.dictionary, np.zeros(0, dtype=np.int32)
+def _account_codes(codes: np.ndarray, accounts: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct account names in order, and each action's account as its rank among them (int32), from
+    the accounts' hash ``codes``: the names of one action per code are sorted, no other name is read."""
+    if codes.size == 0:
+        return accounts.combine_chunks(), np.zeros(0, dtype=np.int32)
+    rows, dense = _code_order(codes)
+    firsts = rows[_group_starts(dense)]  # one action of each account
+    names = accounts.take(pa.array(firsts)).combine_chunks()
+    by_name = pc.sort_indices(names).to_numpy()
     rank = np.empty(by_name.size, dtype=np.int32)
     rank[by_name] = np.arange(by_name.size, dtype=np.int32)
-    return encoded.dictionary.take(pa.array(by_name)), rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    account = np.empty(codes.size, dtype=np.int32)
+    account[rows] = rank[dense]
+    return names.take(pa.array(by_name)), account
 
 
 def _time_quantum(t: np.ndarray) -> int:
@@ -215,24 +239,22 @@ def _time_quantum(t: np.ndarray) -> int:
     return 1
 
 
-def _object_order(obj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The actions in the order of their object codes (64-bit hashes), as positions, and their objects as
-    dense codes from 0 in that order.
+def _code_order(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of ``codes`` (64-bit hashes) in ascending order of code, rows of one code in their own
+    order, and the codes as dense numbers from 0 in that order.
 
     The codes' top bits are sorted with the row numbers packed in below them (``_key_order``); when
-    two objects share those top bits, which the full codes show, the codes are sorted whole instead."""
-    bits = max(obj.size - 1, 1).bit_length()
-    packed = (obj >> np.uint64(bits + 1)).view(np.int64) << bits  # the top 63 - bits bits: never negative
-    packed |= np.arange(obj.size, dtype=np.int64)
+    two codes share those top bits, which the full codes show, the codes are sorted whole instead."""
+    bits = max(codes.size - 1, 1).bit_length()
+    packed = (codes >> np.uint64(bits + 1)).view(np.int64) << bits  # the top 63 - bits bits: never negative
+    packed |= np.arange(codes.size, dtype=np.int64)
     packed.sort()
     rows = packed & ((1 << bits) - 1)
-    in_order = obj[rows]
-    start = _group_starts(in_order)
+    start = _group_starts(codes[rows])
     packed >>= bits
-    if np.any(start[1:] & (packed[1:] == packed[:-1])):  # two objects with the same top bits
-        rows = np.argsort(obj)
-        in_order = obj[rows]
-        start = _group_starts(in_order)
+    if np.any(start[1:] & (packed[1:] == packed[:-1])):  # two codes with the same top bits
+        rows = np.argsort(codes, kind="stable")
+        start = _group_starts(codes[rows])
     return rows, np.cumsum(start) - 1
 
 
@@ -241,7 +263,7 @@ def _object_time_order(obj: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.n
     that order: sorted by object code first, then by the dense code and time together."""
     if t.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    by_object, dense = _object_order(obj)
+    by_object, dense = _code_order(obj)
     quantum = _time_quantum(t)
     low = int(t.min())
     ticks = (t[by_object] - low) // quantum  # in the order of the times, as every time is a multiple of quantum
@@ -269,7 +291,8 @@ def sorted_co_actions(
     # DuckDB build every object string twice, once for the filter and once for the result
     raw = arrow_table(
         db,
-        f"""SELECT account::VARCHAR AS account, object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
+        f"""SELECT account::VARCHAR AS account, hash(account::VARCHAR) AS account_code,
+                   object::VARCHAR AS object, hash(object::VARCHAR) AS object_code,
                    t::BIGINT AS t, post::VARCHAR AS post, hash(post::VARCHAR) AS post_code FROM ({query})""",
     )
     if not _all_valid(raw):
@@ -278,9 +301,10 @@ def sorted_co_actions(
     obj = raw.column("object_code").to_numpy().astype(np.uint64, copy=False)
     t = raw.column("t").to_numpy().astype(np.int64, copy=False)
     post = raw.column("post_code").to_numpy().astype(np.uint64, copy=False)
-    # the accounts are coded (in Arrow) while the actions are sorted (in NumPy): both release the GIL
+    # the accounts are coded while the actions are sorted: NumPy's sorts release the GIL
+    account_code = raw.column("account_code").to_numpy().astype(np.uint64, copy=False)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrm-sweep") as pool:
-        coded = pool.submit(_account_codes, raw.column("account"))
+        coded = pool.submit(_account_codes, account_code, raw.column("account"))
         rows, s_dense = _object_time_order(obj, t)
         names, account = coded.result()
     n_accounts = max(len(names), 1)
@@ -295,8 +319,8 @@ def sorted_co_actions(
                                          "w": pa.array([], pa.float64())}))
         return SortedCoActions(pairs=_empty_pairs(), matches=_empty_matches())
     n_objects = int(s_dense[-1]) + 1
-    s_obj, s_t, s_account = obj[rows], t[rows], account[rows]
-    kept = np.flatnonzero(_sampled(db, s_account, s_obj, s_dense, n_accounts, cap, rule.seed)) if cap is not None else None
+    s_t, s_account = t[rows], account[rows]
+    kept = np.flatnonzero(_sampled(db, s_account, obj[rows], s_dense, n_accounts, cap, rule.seed)) if cap is not None else None
 
     # the window pairs (positions in the sorted actions), oriented so that account a < account b
     if kept is None:
@@ -311,7 +335,10 @@ def sorted_co_actions(
     pair = s_account[side_a].astype(np.int64) * n_accounts + s_account[side_b]
     pair_object = s_dense[i]
 
-    # distinct objects per pair, and the pairs with at least the minimum of them
+    # distinct objects per pair, and the pairs with at least the minimum of them: among the pairs matched at
+    # least that many times (most pairs of a corpus are matched once), counted on far fewer rows
+    frequent = _frequent(pair, n_accounts * n_accounts, rule.min_co_actions)
+    pair, pair_object, side_a, side_b = pair[frequent], pair_object[frequent], side_a[frequent], side_b[frequent]
     by_pair = _order(pair, n_accounts * n_accounts, pair_object, n_objects)
     pair, pair_object, side_a, side_b = pair[by_pair], pair_object[by_pair], side_a[by_pair], side_b[by_pair]
     cell = _group_starts(pair, pair_object)
@@ -338,7 +365,7 @@ def sorted_co_actions(
     object_start = np.flatnonzero(_group_starts(w_dense))
     per_object = np.add.reduceat(distinct.astype(np.int64), object_start) if w_dense.size else np.zeros(0, np.int64)
     weight_of = 1.0 / np.log1p(per_object.astype(np.float64))
-    _register(db, weights, pa.table({"object": pa.array(s_obj[wanted[object_start]], pa.uint64()),
+    _register(db, weights, pa.table({"object": pa.array(obj[rows[wanted[object_start]]], pa.uint64()),
                                      "accounts": pa.array(per_object), "w": pa.array(weight_of)}))
     w = weight_of[np.searchsorted(w_dense[object_start], pair_object)]
 
