@@ -73,13 +73,19 @@ def _window_pairs(obj: np.ndarray, t: np.ndarray, window_us: int) -> tuple[np.nd
     low = int(t.min())
     stride = int(t.max()) - low + window_us + 1
     if (int(obj[-1]) + 1) * stride < 1 << _KEY_BITS:
-        key = obj.astype(np.int64) * stride + (t - low)
-        end = np.searchsorted(key, key + window_us, side="right")
-        counts = end - np.arange(1, n + 1)
-        total = int(counts.sum())
-        first = np.repeat(np.arange(n, dtype=np.int64), counts)
-        starts = np.cumsum(counts) - counts
-        second = first + 1 + (np.arange(total, dtype=np.int64) - np.repeat(starts, counts))
+        key = obj.astype(np.int64) * stride
+        key += t
+        key -= low
+        later = np.searchsorted(key, key + window_us, side="right")  # past the last action within the window
+        later -= np.arange(1, n + 1)  # how many later actions are within it
+        has = np.flatnonzero(later)
+        counts = later[has]
+        first = np.repeat(has, counts)
+        # second = first + 1, 2, ... counts: ones, each run's start lowered by the run before, summed up
+        second = np.ones(first.size, dtype=np.int64)
+        second[np.cumsum(counts[:-1])] -= counts[:-1]
+        np.cumsum(second, out=second)
+        second += first
         return first, second
     firsts: list[np.ndarray] = []
     seconds: list[np.ndarray] = []
@@ -328,11 +334,12 @@ def sorted_co_actions(
     else:
         i, j = _window_pairs(s_dense[kept], s_t[kept], window_us)
         i, j = kept[i], kept[j]
-    other = s_account[i] != s_account[j]
-    i, j = i[other], j[other]
-    first = s_account[i] < s_account[j]
+    account_i, account_j = s_account[i], s_account[j]
+    other = account_i != account_j
+    i, j, account_i, account_j = i[other], j[other], account_i[other], account_j[other]
+    first = account_i < account_j
     side_a, side_b = np.where(first, i, j), np.where(first, j, i)
-    pair = s_account[side_a].astype(np.int64) * n_accounts + s_account[side_b]
+    pair = np.minimum(account_i, account_j).astype(np.int64) * n_accounts + np.maximum(account_i, account_j)
     pair_object = s_dense[i]
 
     # distinct objects per pair, and the pairs with at least the minimum of them: among the pairs matched at
