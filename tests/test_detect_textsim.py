@@ -7,8 +7,13 @@ what the textbook computation gives.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from rrm.detect import textsim
 from rrm.detect.textsim import SHINGLE, lsh_components, minhash_signatures
@@ -162,3 +167,35 @@ def test_the_allocator_is_tuned_once_on_glibc() -> None:
     glibc = sys.platform.startswith("linux") and hasattr(ctypes.CDLL(None), "gnu_get_libc_version")
     assert allocator.tune_allocator() is glibc
     assert allocator.tune_allocator() is glibc  # twice is harmless
+
+
+_ARENAS_CHILD = """
+import ctypes, sys, threading
+from rrm.detect.allocator import tune_allocator
+if sys.argv[1] == "tuned":
+    assert tune_allocator()
+kept = []
+def allocate():
+    kept.append(ctypes.create_string_buffer(1 << 16))  # a thread's first allocation picks its arena
+threads = [threading.Thread(target=allocate) for _ in range(3)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+ctypes.CDLL(None).malloc_stats()  # one block per arena, on stderr
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator only")
+def test_the_tuned_allocator_keeps_threads_in_one_arena() -> None:
+    """Threads started after ``tune_allocator`` allocate from the main arena, where memory another thread
+    freed is reused; without it glibc gives them arenas of their own."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("MALLOC_")}
+
+    def arenas(mode: str) -> int:
+        child = subprocess.run([sys.executable, "-c", _ARENAS_CHILD, mode], capture_output=True, text=True,
+                               env=environment, check=True)
+        return child.stderr.count("Arena ")
+
+    assert arenas("tuned") == 1
+    assert arenas("default") > 1
