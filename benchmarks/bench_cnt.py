@@ -232,7 +232,9 @@ def scenario_as_cnt(posts: int, out: Path, seed: int) -> int:
     return written
 
 
-def bench_exact(folder: Path, posts: int, window: int, minimum: int, text_window: int, repeat: int) -> None:
+def bench_exact(
+    folder: Path, posts: int, window: int, minimum: int, text_window: int, repeat: int, parts: set[str]
+) -> None:
     # with --keep, a second run reuses the files and databases (the name changes with what is generated)
     work = folder / f"exact-{posts}-copypasta"
     database = work / "exact.db"
@@ -261,7 +263,8 @@ def bench_exact(folder: Path, posts: int, window: int, minimum: int, text_window
     )
     # the toolkit computes on the database as its preprocess left it (its first compute builds indexes and
     # tables that a second run would find ready), also when --keep reuses the work folder and at each repeat
-    for network, detector, seconds_window in (("co_retweet", "co-reshare", window), ("co_tweet", "co-text", text_window)):
+    networks = (("reshare", "co_retweet", "co-reshare", window), ("text", "co_tweet", "co-text", text_window))
+    for network, detector, seconds_window in ((n, d, w) for part, n, d, w in networks if part in parts):
         common = ["--time_window", str(seconds_window), "--min_edge_weight", str(minimum), "--n_cpus", "2"]
         theirs_runs: list[ToolkitRun] = []
         ours_runs: list[Timing] = []
@@ -465,7 +468,9 @@ def main(argv: Iterator[str] | None = None) -> None:
     try:
         if parts & {"reshare", "text"}:
             for posts in (int(size) for size in args.posts.split(",")):
-                bench_exact(folder, posts, args.window, args.min_weight, args.text_window or args.window, args.repeat)
+                bench_exact(
+                    folder, posts, args.window, args.min_weight, args.text_window or args.window, args.repeat, parts
+                )
         if "near" in parts:
             bench_near(folder, args.near_posts, args.window, args.threshold, args.near_rate)
         if "scale" in parts:
