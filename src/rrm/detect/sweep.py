@@ -198,12 +198,16 @@ def _order(major: np.ndarray, major_span: int, minor: np.ndarray, minor_span: in
     faster than ``np.lexsort``, which it falls back to."""
     span = major_span * max(minor_span, 1)
     if span < 1 << _KEY_BITS:
-        return _key_order(major.astype(np.int64) * max(minor_span, 1) + minor, span)
+        key = major.astype(np.int64)  # a copy, turned into the key in place: no more fresh memory than needed
+        key *= max(minor_span, 1)
+        key += minor
+        return _key_order(key, span, reuse=True)
     return np.lexsort((minor, major))
 
 
-def _key_order(key: np.ndarray, span: int) -> np.ndarray:
-    """``np.argsort(key)`` for int64 keys in [0, span) (ties in any order).
+def _key_order(key: np.ndarray, span: int, *, reuse: bool = False) -> np.ndarray:
+    """``np.argsort(key)`` for int64 keys in [0, span) (ties in any order); with ``reuse`` the keys'
+    array may become the result.
 
     When the row numbers fit in the bits the key leaves free, they are packed into them and the keys
     sorted by value: NumPy sorts 64-bit integers with SIMD instructions (x86-simd-sort), but not their
@@ -212,7 +216,8 @@ def _key_order(key: np.ndarray, span: int) -> np.ndarray:
     if span > 1 << (63 - bits):
         order: np.ndarray = np.argsort(key)
         return order
-    packed = key << bits
+    packed = key if reuse else key.copy()
+    packed <<= bits
     packed |= np.arange(key.size, dtype=np.int64)
     packed.sort()
     packed &= (1 << bits) - 1
@@ -252,7 +257,8 @@ def _code_order(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The codes' top bits are sorted with the row numbers packed in below them (``_key_order``); when
     two codes share those top bits, which the full codes show, the codes are sorted whole instead."""
     bits = max(codes.size - 1, 1).bit_length()
-    packed = (codes >> np.uint64(bits + 1)).view(np.int64) << bits  # the top 63 - bits bits: never negative
+    packed = (codes >> np.uint64(bits + 1)).view(np.int64)  # the top 63 - bits bits: never negative
+    packed <<= bits
     packed |= np.arange(codes.size, dtype=np.int64)
     packed.sort()
     rows = packed & ((1 << bits) - 1)
@@ -272,7 +278,9 @@ def _object_time_order(obj: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.n
     by_object, dense = _code_order(obj)
     quantum = _time_quantum(t)
     low = int(t.min())
-    ticks = (t[by_object] - low) // quantum  # in the order of the times, as every time is a multiple of quantum
+    ticks = t[by_object]
+    ticks -= low
+    ticks //= quantum  # in the order of the times, as every time is a multiple of quantum
     then = _order(dense, int(dense[-1]) + 1, ticks, int(ticks.max()) + 1)
     return by_object[then], dense[then]
 
